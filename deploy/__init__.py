@@ -1,0 +1,1 @@
+"""Deployment helpers (gateway rendering); the rest of deploy/ is configuration, not Python."""

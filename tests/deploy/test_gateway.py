@@ -1,0 +1,270 @@
+"""The NGINX gateway: renders for both targets, passes `nginx -t`, and routes for real.
+
+The routing tests start the real nginx binary in front of tiny stub HTTP servers (one per service),
+so what is asserted is NGINX's behaviour with our config, not a mock of it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import socket
+import subprocess
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from deploy import gateway
+from tests.deploy.conftest import REPO_ROOT, SERVICES, require_tool
+
+
+def nginx_t(conf, run_dir) -> subprocess.CompletedProcess:
+    require_tool("nginx")
+    return subprocess.run(gateway.nginx_test_command(conf, run_dir), capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("target", gateway.TARGETS)
+def test_config_renders_and_passes_nginx_t(target, tmp_path):
+    conf = gateway.render_config(target, tmp_path)
+
+    text = conf.read_text()
+    assert "{{" not in text
+    result = nginx_t(conf, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_local_target_keeps_runtime_files_under_run_dir(tmp_path):
+    conf = gateway.render_config("local", tmp_path, listen="127.0.0.1:8000").read_text()
+
+    assert "listen 127.0.0.1:8000;" in conf
+    assert f"pid {tmp_path.resolve()}/nginx.pid;" in conf
+    assert f"proxy_temp_path {tmp_path.resolve()}/tmp/proxy;" in conf
+    for name, port in gateway.SERVICE_PORTS.items():
+        assert f"127.0.0.1:{port};" in conf, name
+
+
+def test_compose_target_uses_service_names_and_dockers_resolver(tmp_path):
+    conf = gateway.render_config("compose", tmp_path).read_text()
+
+    assert "listen 80;" in conf
+    assert "resolver 127.0.0.11" in conf
+    for name, port in gateway.SERVICE_PORTS.items():
+        assert f" {name}:{port};" in conf
+
+
+def test_committed_compose_config_is_up_to_date(tmp_path):
+    fresh = gateway.render_config("compose", tmp_path).read_text()
+
+    committed = (REPO_ROOT / "deploy" / "nginx" / "compose" / "nginx.conf").read_text()
+    assert committed == fresh, "run `python -m deploy.gateway render compose` and commit the result"
+
+
+def test_nginx_command_runs_in_foreground_under_run_dir(tmp_path):
+    cmd = gateway.nginx_command(tmp_path / "nginx.conf", tmp_path)
+
+    assert cmd[-2:] == ["-g", "daemon off;"]
+    assert cmd[cmd.index("-p") + 1] == str(tmp_path.resolve())
+
+
+def test_unknown_target_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="unknown gateway target"):
+        gateway.render_config("swarm", tmp_path)
+
+
+# --- a real nginx in front of stub services ---------------------------------------------------
+
+
+class Stub(BaseHTTPRequestHandler):
+    """Answers every request with JSON describing what it received (path, headers, body size)."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list  # set per server
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        record = {
+            "service": self.server.service_name,
+            "method": self.command,
+            "path": self.path,
+            "request_id": self.headers.get("X-Request-ID"),
+            "forwarded_for": self.headers.get("X-Forwarded-For"),
+            "body_bytes": len(body),
+        }
+        self.server.seen.append(record)
+        payload = json.dumps({**record, "padding": "x" * 2048}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stubs():
+    servers = {}
+    # payment stays down: its port is free and nobody listens there.
+    for name in SERVICES:
+        if name == "payment":
+            continue
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+        server.service_name, server.seen = name, []
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers[name] = server
+    yield servers
+    for server in servers.values():
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def gateway_url(stubs, tmp_path_factory):
+    nginx = require_tool("nginx")
+    run_dir = tmp_path_factory.mktemp("gateway")
+    upstreams = {name: f"127.0.0.1:{srv.server_address[1]}" for name, srv in stubs.items()}
+    upstreams["payment"] = f"127.0.0.1:{free_port()}"
+    port = free_port()
+    conf = gateway.render_config(
+        "local", run_dir, listen=f"127.0.0.1:{port}", upstreams=upstreams,
+        login_rate="1r/m", login_burst=2,
+    )  # fmt: skip
+    cmd = gateway.nginx_command(conf, run_dir)
+    assert cmd[0] == nginx
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                out, err = proc.communicate()
+                pytest.fail(f"nginx did not start: {err.decode()} {(run_dir / 'logs' / 'error.log').read_text()}")
+            time.sleep(0.05)
+    yield f"127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def request(host, method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection(host, timeout=10)
+    conn.request(method, path, body=body, headers=headers or {})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp, data
+
+
+@pytest.mark.parametrize(
+    ("path", "service"),
+    [
+        ("/api/auth/me/", "auth"),
+        ("/api/movies/showtimes/?date=2026-01-01&cinema=a%2Fb", "movie"),
+        ("/api/bookings/3f1c/cancel/", "booking"),
+        ("/api/notifications/", "notification"),
+        ("/admin/movies/movies/movie/", "movie"),
+        ("/static/bookings/css/app.css", "booking"),
+        ("/api/auth/schema/", "auth"),
+        ("/.well-known/jwks.json", "auth"),
+    ],
+)
+def test_routes_by_prefix_without_rewriting(gateway_url, stubs, path, service):
+    resp, data = request(gateway_url, "GET", path)
+
+    assert resp.status == 200
+    assert json.loads(data)["service"] == service
+    assert stubs[service].seen[-1]["path"] == path  # the service sees exactly what the client sent
+
+
+@pytest.mark.parametrize("path", ["/api/unknown/", "/", "/api/", "/health/live/"])
+def test_unrouted_paths_are_json_404(gateway_url, path):
+    resp, data = request(gateway_url, "GET", path)
+
+    assert resp.status == 404
+    assert json.loads(data) == {"detail": "Not found."}
+
+
+def test_client_request_id_is_passed_through(gateway_url, stubs):
+    resp, data = request(gateway_url, "GET", "/api/movies/", headers={"X-Request-ID": "req-abc-123"})
+
+    assert json.loads(data)["request_id"] == "req-abc-123"
+    assert resp.getheader("X-Request-ID") == "req-abc-123"
+
+
+def test_missing_request_id_is_generated(gateway_url, stubs):
+    resp, data = request(gateway_url, "GET", "/api/movies/")
+
+    generated = json.loads(data)["request_id"]
+    assert generated and len(generated) == 32
+    assert resp.getheader("X-Request-ID") == generated
+
+
+def test_oversized_body_is_json_413_and_never_reaches_the_service(gateway_url, stubs):
+    before = len(stubs["booking"].seen)
+
+    resp, data = request(
+        gateway_url, "POST", "/api/bookings/3f1c/cancel/", body=b"x" * (1024 * 1024 + 1),
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+
+    assert resp.status == 413
+    assert json.loads(data) == {"detail": "Request body too large."}
+    assert len(stubs["booking"].seen) == before
+
+
+def test_body_under_the_limit_is_forwarded(gateway_url, stubs):
+    resp, data = request(gateway_url, "POST", "/api/bookings/x/cancel/", body=b"x" * 1000)
+
+    assert resp.status == 200
+    assert json.loads(data)["body_bytes"] == 1000
+
+
+def test_login_posts_are_rate_limited_with_json_429(gateway_url, stubs):
+    # rate 1r/m, burst 2: three POSTs pass at once, the fourth is refused at the gateway.
+    statuses = [request(gateway_url, "POST", "/api/auth/token/", body=b"{}")[0].status for _ in range(3)]
+    resp, data = request(gateway_url, "POST", "/api/auth/token/", body=b"{}")
+
+    assert statuses == [200, 200, 200]
+    assert resp.status == 429
+    assert json.loads(data) == {"detail": "Request was throttled. Try again later."}
+    # GETs on the same path are not counted.
+    assert request(gateway_url, "GET", "/api/auth/token/")[0].status == 200
+
+
+def test_dead_service_is_a_fast_json_502(gateway_url):
+    started = time.monotonic()
+    resp, data = request(gateway_url, "GET", "/api/payments/")
+    elapsed = time.monotonic() - started
+
+    assert resp.status == 502
+    assert json.loads(data) == {"detail": "Service unavailable (bad gateway)."}
+    assert resp.getheader("Content-Type") == "application/json"
+    assert elapsed < 1.5
+
+
+def test_json_responses_are_gzipped(gateway_url):
+    resp, data = request(gateway_url, "GET", "/api/movies/", headers={"Accept-Encoding": "gzip"})
+
+    assert resp.getheader("Content-Encoding") == "gzip"
+    assert json.loads(gzip.decompress(data))["service"] == "movie"
+
+
+def test_gateway_health(gateway_url):
+    resp, data = request(gateway_url, "GET", "/gateway/health")
+
+    assert (resp.status, json.loads(data)) == (200, {"status": "ok"})
