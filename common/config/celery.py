@@ -1,0 +1,78 @@
+"""Celery settings from ``CELERY_BROKER_URL`` / ``REDIS_URL``, or a broker on disk.
+
+The embedded default is kombu's file-system transport under ``var/broker``: every process of
+every service reads and writes the same folders, so messages (and topic-exchange bindings,
+kept in the control folder) cross process boundaries without any server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .env import env_int, service_env
+from .paths import var_dir
+
+
+def filesystem_broker_options() -> dict[str, Any]:
+    root = var_dir() / "broker"
+    folders = {name: root / name for name in ("data", "control", "processed")}
+    for folder in folders.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folders["data"]),
+        "data_folder_out": str(folders["data"]),
+        "control_folder": str(folders["control"]),
+        "processed_folder": str(folders["processed"]),
+        "store_processed": False,
+    }
+
+
+def broker_config(service_name: str) -> dict[str, Any]:
+    """``CELERY_BROKER_URL`` and ``CELERY_BROKER_TRANSPORT_OPTIONS``."""
+    url = service_env(service_name.upper(), "CELERY_BROKER_URL")
+    if not url:
+        return {"url": "filesystem://", "transport_options": filesystem_broker_options()}
+    return {
+        "url": url,
+        "transport_options": {
+            # Publishing waits for RabbitMQ's confirm, so "sent" means "the broker has it".
+            "confirm_publish": True,
+            "max_retries": 3,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 2,
+        },
+    }
+
+
+def celery_settings(service_name: str) -> dict[str, Any]:
+    """Settings read by ``app.config_from_object(settings, namespace="CELERY")``."""
+    broker = broker_config(service_name)
+    redis_url = service_env(service_name.upper(), "REDIS_URL")
+    tasks_queue = f"{service_name}.tasks"
+    return {
+        "CELERY_BROKER_URL": broker["url"],
+        "CELERY_BROKER_TRANSPORT_OPTIONS": broker["transport_options"],
+        "CELERY_BROKER_CONNECTION_TIMEOUT": env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3),
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        "CELERY_BROKER_HEARTBEAT": 30,
+        "CELERY_RESULT_BACKEND": redis_url or None,
+        "CELERY_TASK_IGNORE_RESULT": True,
+        # All services share one broker: each keeps its tasks on its own queue, so a worker
+        # never receives a task another service defined.
+        "CELERY_TASK_DEFAULT_QUEUE": tasks_queue,
+        "CELERY_TASK_DEFAULT_EXCHANGE": tasks_queue,
+        "CELERY_TASK_DEFAULT_ROUTING_KEY": tasks_queue,
+        "CELERY_TASK_ACKS_LATE": True,
+        "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
+        "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        "CELERY_TASK_TIME_LIMIT": 120,
+        "CELERY_TASK_SOFT_TIME_LIMIT": 100,
+        "CELERY_TASK_SERIALIZER": "json",
+        "CELERY_ACCEPT_CONTENT": ["json"],
+        "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
+        "CELERY_WORKER_SEND_TASK_EVENTS": False,
+        "CELERY_BEAT_SCHEDULE": {},
+        "CELERY_BEAT_SCHEDULE_FILENAME": str(var_dir() / service_name / "celerybeat-schedule"),
+        "CELERY_TIMEZONE": "UTC",
+    }

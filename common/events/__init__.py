@@ -1,0 +1,1 @@
+"""The event backbone: catalogue, transactional outbox, relay and idempotent consumers."""

@@ -1,0 +1,127 @@
+"""The envelope every event travels in, and its validation against the catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from jsonschema import Draft202012Validator, FormatChecker
+
+from .catalogue import EVENT_TYPES, MAX_DATA_BYTES
+
+_FORMATS = FormatChecker()
+_validators = {name: Draft202012Validator(event.schema, format_checker=_FORMATS) for name, event in EVENT_TYPES.items()}
+
+ENVELOPE_SCHEMA = Draft202012Validator(
+    {
+        "type": "object",
+        "required": ["id", "type", "version", "occurred_at", "producer", "correlation_id", "causation_id", "data"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "type": {"type": "string"},
+            "version": {"type": "integer", "minimum": 1},
+            "occurred_at": {"type": "string", "format": "date-time"},
+            "producer": {"type": "string"},
+            "correlation_id": {"type": "string", "format": "uuid"},
+            "causation_id": {"type": ["string", "null"]},
+            "data": {"type": "object"},
+        },
+    },
+    format_checker=_FORMATS,
+)
+
+
+class EventSchemaError(ValueError):
+    """The event does not match the catalogue: a bug in the producer, never retried."""
+
+
+class UnknownEventType(EventSchemaError):
+    pass
+
+
+@dataclass(frozen=True)
+class Event:
+    """A received (or about to be sent) event; ``data`` is the validated payload."""
+
+    id: uuid.UUID
+    type: str
+    version: int
+    occurred_at: dt.datetime
+    producer: str
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None
+    data: dict[str, Any]
+
+    @classmethod
+    def from_envelope(cls, envelope: dict[str, Any]) -> Event:
+        validate_envelope(envelope)
+        return cls(
+            id=uuid.UUID(envelope["id"]),
+            type=envelope["type"],
+            version=envelope["version"],
+            occurred_at=dt.datetime.fromisoformat(envelope["occurred_at"]),
+            producer=envelope["producer"],
+            correlation_id=uuid.UUID(envelope["correlation_id"]),
+            causation_id=uuid.UUID(envelope["causation_id"]) if envelope.get("causation_id") else None,
+            data=envelope["data"],
+        )
+
+
+def to_json_data(data: dict[str, Any]) -> dict[str, Any]:
+    """UUIDs, datetimes and Decimals as the strings the schemas expect."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def validate_data(event_type: str, data: dict[str, Any]) -> None:
+    validator = _validators.get(event_type)
+    if validator is None:
+        raise UnknownEventType(f"{event_type!r} is not in the event catalogue")
+    errors = sorted(validator.iter_errors(data), key=lambda error: list(error.path))
+    if errors:
+        details = "; ".join(f"{'.'.join(map(str, error.path)) or '<data>'}: {error.message}" for error in errors)
+        raise EventSchemaError(f"{event_type} data does not match its schema: {details}")
+    size = len(json.dumps(data).encode())
+    if size > MAX_DATA_BYTES:
+        raise EventSchemaError(f"{event_type} data is {size} bytes; events carry ids and small values (max {MAX_DATA_BYTES})")
+
+
+def validate_envelope(envelope: dict[str, Any]) -> None:
+    errors = list(ENVELOPE_SCHEMA.iter_errors(envelope))
+    if errors:
+        raise EventSchemaError(f"malformed envelope: {errors[0].message}")
+    expected = EVENT_TYPES.get(envelope["type"])
+    if expected is not None and envelope["version"] != expected.version:
+        raise EventSchemaError(f"{envelope['type']} v{envelope['version']} is not v{expected.version}")
+    if expected is not None:
+        validate_data(envelope["type"], envelope["data"])
+
+
+def build_envelope(
+    *,
+    event_type: str,
+    data: dict[str, Any],
+    producer: str,
+    correlation_id: uuid.UUID | str | None,
+    causation_id: uuid.UUID | str | None,
+    event_id: uuid.UUID | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    if event_type not in EVENT_TYPES:
+        raise UnknownEventType(f"{event_type!r} is not in the event catalogue")
+    data = to_json_data(data)
+    validate_data(event_type, data)
+    event_id = event_id or uuid.uuid4()
+    return {
+        "id": str(event_id),
+        "type": event_type,
+        "version": EVENT_TYPES[event_type].version,
+        "occurred_at": (occurred_at or dt.datetime.now(dt.UTC)).isoformat(),
+        "producer": producer,
+        "correlation_id": str(correlation_id or event_id),
+        "causation_id": str(causation_id) if causation_id else None,
+        "data": data,
+    }

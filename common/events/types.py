@@ -1,0 +1,12 @@
+"""Event type names, as constants to import instead of strings to mistype."""
+
+USER_REGISTERED = "auth.user.registered"
+USER_UPDATED = "auth.user.updated"
+SHOWTIME_PUBLISHED = "movies.showtime.published"
+SHOWTIME_CANCELLED = "movies.showtime.cancelled"
+BOOKING_CREATED = "bookings.booking.created"
+BOOKING_CONFIRMED = "bookings.booking.confirmed"
+BOOKING_CANCELLED = "bookings.booking.cancelled"
+PAYMENT_SUCCEEDED = "payments.payment.succeeded"
+PAYMENT_FAILED = "payments.payment.failed"
+PAYMENT_REFUNDED = "payments.payment.refunded"

@@ -1,0 +1,62 @@
+"""pytest plugin loaded by every service's test run (``-p common.testing.pytest_plugin``).
+
+Test databases are created through an admin connection (``POSTGRES_ADMIN_URL``) and owned by
+the service's own role, so the application roles never need CREATEDB. Django then finds the
+database already there (keepdb) and only migrates it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .infrastructure import postgres_admin_url, require_postgres_admin, require_rabbitmq, require_redis
+
+
+def _recreate_database(name: str, owner: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(postgres_admin_url(), autocommit=True, connect_timeout=5) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner)))
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if "postgresql" not in database["ENGINE"]:
+        return
+    require_postgres_admin()
+    _recreate_database(database["TEST"]["NAME"], database["USER"])
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request) -> bool:
+    from django.conf import settings
+
+    # For PostgreSQL the database was just made fresh above; keepdb stops Django from trying to
+    # create (and so needing CREATEDB) or drop it.
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return True
+    return request.config.getvalue("reuse_db")
+
+
+@pytest.fixture
+def rabbitmq_url() -> str:
+    return require_rabbitmq()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return require_redis()
+
+
+@pytest.fixture
+def postgres_admin() -> str:
+    return require_postgres_admin()

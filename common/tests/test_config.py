@@ -1,0 +1,137 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from common.config.cache import cache_config
+from common.config.celery import broker_config
+from common.config.database import database_config, normalise_database_url
+from common.config.production import insecure_settings, production_settings
+from common.config.settings import DEV_SECRET_KEY, build_settings
+
+STRONG_KEY = "x7Kq2p9vLm4Zr8Tn1Wc6Yb3Hf5Jd0Gs-Ua_Ve*Ri&Ox!Pe#Qt$Nw%My^Lz"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://auth_user:secret@db.example:5433/auth_db",
+        "postgresql://auth_user:secret@db.example:5433/auth_db",
+        "postgresql+asyncpg://auth_user:secret@db.example:5433/auth_db",
+        "postgresql+psycopg://auth_user:secret@db.example:5433/auth_db",
+    ],
+)
+def test_every_url_form_gives_the_same_postgres_settings(url):
+    config = database_config("auth", url)
+
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["USER"], config["PASSWORD"], config["HOST"], config["PORT"]) == (
+        "auth_db",
+        "auth_user",
+        "secret",
+        "db.example",
+        5433,
+    )
+    assert config["CONN_HEALTH_CHECKS"] is True
+    assert config["CONN_MAX_AGE"] > 0
+    assert config["TEST"] == {"NAME": "test_auth_db"}
+
+
+def test_url_options_such_as_sslmode_reach_libpq():
+    config = database_config("auth", "postgresql://u:p@h/db?sslmode=verify-full&sslrootcert=/etc/ca.pem")
+
+    assert config["OPTIONS"]["sslmode"] == "verify-full"
+    assert config["OPTIONS"]["sslrootcert"] == "/etc/ca.pem"
+
+
+def test_an_unknown_scheme_is_refused():
+    with pytest.raises(ValueError, match="mysql"):
+        normalise_database_url("mysql://u:p@h/db")
+
+
+def test_prefixed_variable_wins_over_plain(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://plain:p@plain-host/plain_db")
+    monkeypatch.setenv("AUTH_DATABASE_URL", "postgresql://auth_user:p@auth-host/auth_db")
+
+    assert database_config("auth")["HOST"] == "auth-host"
+    assert database_config("movie")["HOST"] == "plain-host"
+
+
+def test_unset_means_a_sqlite_file_of_the_services_own(monkeypatch, tmp_path):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("BOOKING_DATABASE_URL", raising=False)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+
+    config = database_config("booking")
+
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == str(tmp_path / "booking" / "db.sqlite3")
+
+
+def test_unset_broker_is_a_shared_folder_on_disk(monkeypatch, tmp_path):
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("PAYMENT_CELERY_BROKER_URL", raising=False)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+
+    broker = broker_config("payment")
+
+    assert broker["url"] == "filesystem://"
+    options = broker["transport_options"]
+    # In and out are the same folder: what one process writes, another reads.
+    assert options["data_folder_in"] == options["data_folder_out"] == str(tmp_path / "broker" / "data")
+    assert options["control_folder"] == str(tmp_path / "broker" / "control")
+
+
+def test_redis_cache_has_a_per_service_prefix():
+    config = cache_config("movie", "redis://127.0.0.1:6379/0")["default"]
+
+    assert config["BACKEND"] == "django_redis.cache.RedisCache"
+    assert config["KEY_PREFIX"] == "movie"
+
+
+def test_unset_cache_is_local_memory(monkeypatch):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+
+    assert cache_config("movie")["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def _secure(**overrides):
+    settings = {
+        "SECRET_KEY": STRONG_KEY,
+        "DEBUG": False,
+        "DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql", "PASSWORD": "s3cret-from-vault"}},
+        "CELERY_BROKER_URL": "amqp://app:s3cret@rabbitmq:5672//",
+        "STORAGES": {"staticfiles": {"BACKEND": "x"}},
+    }
+    settings.update(overrides)
+    return settings
+
+
+def test_secure_production_settings_are_accepted():
+    assert insecure_settings(_secure()) == []
+    assert production_settings(_secure())["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SECRET_KEY": DEV_SECRET_KEY}, "DJANGO_SECRET_KEY is the development default"),
+        ({"SECRET_KEY": "django-insecure-" + "a" * 60}, "DJANGO_SECRET_KEY is the development default"),
+        ({"SECRET_KEY": "short"}, "at least 50"),
+        ({"DEBUG": True}, "DJANGO_DEBUG is on"),
+        (
+            {"DATABASES": {"default": {"ENGINE": "django.db.backends.postgresql", "PASSWORD": "auth_password123"}}},
+            "design-document development password",
+        ),
+        ({"CELERY_BROKER_URL": "amqp://guest:guest@rabbitmq:5672//"}, "CELERY_BROKER_URL uses a development password"),
+    ],
+)
+def test_production_refuses_each_insecure_value(overrides, message):
+    with pytest.raises(ImproperlyConfigured, match=message):
+        production_settings(_secure(**overrides))
+
+
+def test_services_keep_tasks_on_their_own_queue():
+    settings = build_settings("booking", apps=[])
+
+    assert settings["CELERY_TASK_DEFAULT_QUEUE"] == "booking.tasks"
+    assert settings["STATIC_URL"] == "/static/bookings/"
+    assert settings["SESSION_COOKIE_NAME"] == "booking_sessionid"
