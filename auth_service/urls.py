@@ -1,0 +1,3 @@
+from common.urls import service_urlpatterns
+
+urlpatterns = service_urlpatterns("auth", "auth_service.accounts.urls")

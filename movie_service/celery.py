@@ -1,0 +1,3 @@
+from common.celery_app import create_celery_app
+
+app = create_celery_app("movie")
