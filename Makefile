@@ -1,0 +1,38 @@
+# Two commands from a fresh clone: `make up` and `make test`. Both create or refresh .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: up test venv lint check provision clean bench
+
+$(STAMP): requirements/base.txt requirements/test.txt $(wildcard requirements/*.txt)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/test.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## up: start the whole system (embedded default, or whatever the environment points at)
+up: $(STAMP)
+	$(BIN)/python manage_all.py up $(ARGS)
+
+## test: run every test suite; ends with one line "N passed, N failed"
+test: $(STAMP)
+	$(BIN)/python manage_all.py test $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+check: $(STAMP)
+	$(BIN)/python manage_all.py check
+	$(BIN)/python manage_all.py makemigrations --check
+
+provision: $(STAMP)
+	$(BIN)/python manage_all.py provision
+
+clean:
+	rm -rf var

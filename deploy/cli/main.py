@@ -1,0 +1,89 @@
+"""The argument parser of ``manage_all.py``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from common.config.services import SERVICES
+
+from . import django_commands, health, provision, system, testing, up
+
+DESCRIPTION = """\
+One command line for the whole movie-booking system: five Django services
+(auth :8001, movie :8002, booking :8003, payment :8004, notification :8005),
+their Celery workers and beat.
+
+Without configuration everything runs on this machine alone (SQLite files,
+a broker on disk under var/). Point it at real servers with the variables
+in README.md (AUTH_DATABASE_URL …, CELERY_BROKER_URL, REDIS_URL).
+"""
+
+EPILOG = """\
+examples:
+  manage_all.py up                      start everything; Ctrl-C stops it
+  manage_all.py status                  is every service ready?
+  manage_all.py test --only booking     one service's tests
+  manage_all.py auth createsuperuser    any Django command, for one service
+  manage_all.py provision --admin-url postgresql://postgres@127.0.0.1/postgres
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="manage_all.py", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    command = commands.add_parser("up", help="run all services, workers and beat in the foreground")
+    up.add_arguments(command)
+    command.set_defaults(handler=up.run)
+
+    command = commands.add_parser("test", help="run every test suite; ends with 'N passed, N failed'")
+    testing.add_arguments(command)
+    command.set_defaults(handler=testing.run)
+
+    command = commands.add_parser("migrate", help="apply migrations to each service's database")
+    django_commands.add_arguments(command)
+    command.set_defaults(handler=django_commands.migrate)
+
+    command = commands.add_parser("check", help="Django system checks for each service")
+    django_commands.add_arguments(command)
+    command.add_argument("--deploy", action="store_true", help="also the deployment checks, failing on warnings")
+    command.set_defaults(handler=django_commands.check)
+
+    command = commands.add_parser("makemigrations", help="make migrations (or --check that none are missing)")
+    django_commands.add_arguments(command)
+    command.add_argument("--check", action="store_true", help="exit 1 if a model change has no migration")
+    command.set_defaults(handler=django_commands.makemigrations)
+
+    command = commands.add_parser("status", help="readiness of each running service, as a table")
+    command.add_argument("--only", help="comma-separated services")
+    command.set_defaults(handler=_status)
+
+    command = commands.add_parser("provision", help="create the five roles and databases on PostgreSQL")
+    provision.add_arguments(command)
+    command.set_defaults(handler=provision.run)
+
+    for name in SERVICES:
+        commands.add_parser(name, help=f"run a Django command for the {name} service", add_help=False)
+    return parser
+
+
+def _status(args) -> int:
+    table, all_ready = health.status_table(system.select(args.only))
+    print(table)
+    return 0 if all_ready else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SERVICES:
+        # Passthrough: everything after the service name goes to its manage.py untouched.
+        return django_commands.passthrough(argv[0], argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    return args.handler(args) or 0

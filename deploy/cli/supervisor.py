@@ -1,0 +1,96 @@
+"""Runs a set of long-lived processes with prefixed, coloured output; stops them all together."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+_COLOURS = itertools.cycle(["36", "33", "35", "32", "34", "31", "96", "93", "95", "92", "94", "91"])
+
+
+@dataclass
+class Process:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    colour: str = field(default_factory=lambda: next(_COLOURS))
+    popen: subprocess.Popen | None = None
+
+
+class Supervisor:
+    def __init__(self, *, width: int = 20, stream=sys.stdout):
+        self.processes: list[Process] = []
+        self.width = width
+        self.stream = stream
+        self._lock = threading.Lock()
+        self.use_colour = stream.isatty() and not os.environ.get("NO_COLOR")
+
+    def say(self, name: str, line: str, colour: str = "0") -> None:
+        prefix = f"{name:<{self.width}}|"
+        if self.use_colour:
+            prefix = f"\033[{colour}m{prefix}\033[0m"
+        with self._lock:
+            self.stream.write(f"{prefix} {line}\n")
+            self.stream.flush()
+
+    def start(self, name: str, command: list[str], env: dict[str, str], cwd: str | None = None) -> Process:
+        process = Process(name, command, env)
+        # A session of its own: stopping it stops its children too (gunicorn workers, pool).
+        process.popen = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            text=True,
+            bufsize=1,
+        )
+        self.processes.append(process)
+        threading.Thread(target=self._pump, args=(process,), daemon=True).start()
+        return process
+
+    def _pump(self, process: Process) -> None:
+        assert process.popen and process.popen.stdout
+        for line in process.popen.stdout:
+            self.say(process.name, line.rstrip(), process.colour)
+        code = process.popen.wait()
+        self.say(process.name, f"exited with status {code}", process.colour)
+
+    def exited(self) -> list[Process]:
+        return [p for p in self.processes if p.popen and p.popen.poll() is not None]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for process in self.processes:
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                process.popen.wait(remaining)
+            except subprocess.TimeoutExpired:
+                pass
+        for process in self.processes:
+            # Whatever is left of each group (also grandchildren whose parent already exited).
+            _signal_group(process, signal.SIGKILL)
+        for process in self.processes:
+            try:
+                process.popen.wait(2)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def _signal_group(process: Process, sig: int) -> None:
+    if process.popen is None:
+        return
+    try:
+        os.killpg(process.popen.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

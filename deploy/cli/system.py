@@ -1,0 +1,56 @@
+"""Facts about the system as this machine runs it: services, their commands and environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from common.config.services import SERVICES, Service
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+
+
+def select(only: str | None) -> list[Service]:
+    """``--only auth,booking`` → those services, in the system's order."""
+    if not only:
+        return list(SERVICES.values())
+    names = [name.strip() for name in only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SERVICES]
+    if unknown:
+        raise SystemExit(f"unknown service(s): {', '.join(unknown)}; choose from {', '.join(SERVICES)}")
+    return [service for service in SERVICES.values() if service.name in names]
+
+
+def service_env(service: Service, settings: str = "local", extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = f"{service.package}.settings.{settings}"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def manage_command(service: Service, *args: str) -> list[str]:
+    return [PYTHON, str(REPO_ROOT / service.package / "manage.py"), *args]
+
+
+def web_command(service: Service, host: str = "127.0.0.1") -> list[str]:
+    return [
+        PYTHON, "-m", "gunicorn", f"{service.package}.wsgi:application",
+        "-c", str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
+        "--bind", f"{host}:{service.port}",
+    ]  # fmt: skip
+
+
+def worker_command(service: Service) -> list[str]:
+    return [
+        PYTHON, "-m", "celery", "-A", service.package, "worker",
+        "-Q", service.tasks_queue, "-n", f"{service.name}@%h",
+        "--loglevel", "INFO", "--concurrency", os.environ.get("CELERY_CONCURRENCY", "2"),
+    ]  # fmt: skip
+
+
+def beat_command(service: Service) -> list[str]:
+    return [PYTHON, "-m", "celery", "-A", service.package, "beat", "--loglevel", "INFO"]

@@ -1,0 +1,110 @@
+"""``manage_all.py up``: the whole system on this machine, in the foreground."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from . import health, system
+from .supervisor import Supervisor
+
+READY_TIMEOUT = 120
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--only", help="comma-separated services to run (default: all five)")
+    parser.add_argument("--settings", default="local", choices=["local", "production"], help="settings module")
+    parser.add_argument("--no-migrate", action="store_true", help="skip migrations before starting")
+    parser.add_argument("--no-workers", action="store_true", help="web servers only (no Celery worker or beat)")
+    parser.add_argument("--gateway", action="store_true", help="also run NGINX in front on 127.0.0.1:8000")
+    parser.add_argument("--host", default="127.0.0.1", help="address the web servers bind to")
+
+
+def migrate(services, settings: str) -> None:
+    for service in services:
+        print(f"migrating {service.name} …", flush=True)
+        subprocess.run(
+            system.manage_command(service, "migrate", "--noinput", "-v", "0"),
+            env=system.service_env(service, settings),
+            check=True,
+        )
+
+
+def run(args) -> int:
+    services = system.select(args.only)
+    if not args.no_migrate:
+        migrate(services, args.settings)
+    supervisor = Supervisor()
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        for service in services:
+            env = system.service_env(service, args.settings)
+            supervisor.start(f"{service.name}.web", system.web_command(service, args.host), env, cwd=str(system.REPO_ROOT))
+            if not args.no_workers:
+                supervisor.start(f"{service.name}.worker", system.worker_command(service), env, cwd=str(system.REPO_ROOT))
+                supervisor.start(f"{service.name}.beat", system.beat_command(service), env, cwd=str(system.REPO_ROOT))
+        gateway_url = _start_gateway(supervisor) if args.gateway else None
+        _wait_until_ready(services, supervisor, lambda: stopping)
+        if not stopping:
+            _print_urls(services, gateway_url)
+        while not stopping:
+            if supervisor.exited() and not os.environ.get("MANAGE_ALL_KEEP_GOING"):
+                names = ", ".join(p.name for p in supervisor.exited())
+                print(f"\n{names} stopped; stopping everything.", file=sys.stderr, flush=True)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("\nstopping …", flush=True)
+        supervisor.stop()
+        print("all processes stopped.", flush=True)
+
+
+def _start_gateway(supervisor: Supervisor) -> str:
+    from deploy import gateway
+
+    run_dir = system.REPO_ROOT / "var" / "gateway"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    conf = gateway.render_config("local", run_dir)
+    supervisor.start("gateway", gateway.nginx_command(conf, run_dir), dict(os.environ))
+    return "http://127.0.0.1:8000"
+
+
+def _wait_until_ready(services, supervisor: Supervisor, stopping) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    pending = {service.name: service for service in services}
+    while pending and not stopping() and time.monotonic() < deadline:
+        for name, service in list(pending.items()):
+            code, _ = health.readiness(service, timeout=1)
+            if code == 200:
+                del pending[name]
+        if supervisor.exited():
+            return
+        time.sleep(0.5)
+    if pending and not stopping():
+        print(f"not ready after {READY_TIMEOUT}s: {', '.join(pending)}", file=sys.stderr, flush=True)
+
+
+def _print_urls(services, gateway_url: str | None) -> None:
+    lines = ["", "The system is up:", ""]
+    lines.append(f"  {'service':<13} {'API':<40} {'docs':<44} admin")
+    for service in services:
+        base = f"http://127.0.0.1:{service.port}"
+        lines.append(
+            f"  {service.name:<13} {base + '/api/' + service.prefix + '/':<40} "
+            f"{base + '/api/' + service.prefix + '/docs/':<44} {base}/admin/{service.prefix}/"
+        )
+    if gateway_url:
+        lines.append(f"\n  gateway: {gateway_url}/api/<prefix>/ routes to every service")
+    lines.append("\nPress Ctrl-C to stop everything.\n")
+    print("\n".join(lines), flush=True)
