@@ -7,7 +7,7 @@ from typing import Any
 
 import dj_database_url
 
-from .env import env_int, service_env
+from .env import env_int, env_str, service_env
 from .paths import var_dir
 
 # The design document writes SQLAlchemy URLs (postgresql+asyncpg://); Django picks its own
@@ -43,7 +43,8 @@ def database_config(service_name: str, url: str | None = None) -> dict[str, Any]
     if config["ENGINE"] == "django.db.backends.postgresql":
         options = config.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3))
-        config["TEST"] = {"NAME": f"test_{config['NAME']}"}
+        # TEST_DB_SUFFIX lets two checkouts (or two people) test against one server at once.
+        config["TEST"] = {"NAME": f"test_{config['NAME']}{env_str('TEST_DB_SUFFIX', '')}"}
     return config
 
 
