@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 import yaml
 
-from tests.deploy.conftest import REPO_ROOT, SERVICES
+from tests.deploy.conftest import REPO_ROOT, SERVICES, require_tool
 
 PROMETHEUS = REPO_ROOT / "deploy" / "prometheus"
 GRAFANA = REPO_ROOT / "deploy" / "grafana"
@@ -41,7 +42,7 @@ def scrape_targets(job: str) -> dict[str, str]:
 def test_rule_file_is_where_compose_mounts_it(compose):
     config = load(PROMETHEUS / "prometheus.yml")
 
-    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    assert config["rule_files"] == ["alerts.yml"]
     assert "./deploy/prometheus:/etc/prometheus:ro" in compose["services"]["prometheus"]["volumes"]
 
 
@@ -162,3 +163,24 @@ def test_dashboard_provider_reads_the_mounted_folder(compose):
 
     assert f"./deploy/grafana/dashboards:{provider['options']['path']}:ro" in mounts
     assert "./deploy/grafana/provisioning:/etc/grafana/provisioning:ro" in mounts
+
+
+def promtool() -> str:
+    return require_tool("promtool")  # Debian package `prometheus`
+
+
+def test_promtool_accepts_the_scrape_config_and_rules():
+    result = subprocess.run(
+        [promtool(), "check", "config", str(PROMETHEUS / "prometheus.yml")], capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alert_rules_fire_as_specified_by_their_unit_tests():
+    # deploy/prometheus/alerts.test.yml: synthetic series in, expected alerts out.
+    result = subprocess.run(
+        [promtool(), "test", "rules", str(PROMETHEUS / "alerts.test.yml")], capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
