@@ -32,7 +32,7 @@ def apply_envelope(envelope: dict[str, Any]) -> Outcome:
     event = Event.from_envelope(envelope)
     function = handler_for(event.type)
     if function is None:
-        logger.info("no handler for %s here; acknowledged without effect", event.type, extra={"event_id": str(event.id)})
+        logger.info("no handler for %s %s here; acknowledged without effect", event.type, event.id)
         return Outcome.IGNORED
     with bound(request_id=str(event.id), correlation_id=str(event.correlation_id)), transaction.atomic():
         _, created = InboxEvent.objects.get_or_create(

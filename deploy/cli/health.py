@@ -9,9 +9,11 @@ import urllib.request
 from common.config.services import Service
 
 
-def readiness(service: Service, host: str = "127.0.0.1", timeout: float = 3.0) -> tuple[int | None, dict]:
+def readiness(
+    service: Service, host: str = "127.0.0.1", timeout: float = 3.0, port_offset: int = 0
+) -> tuple[int | None, dict]:
     """``(status_code, body)`` of ``/health/ready/``; ``(None, {"error": …})`` when nothing answers."""
-    url = f"http://{host}:{service.port}/health/ready/"
+    url = f"http://{host}:{service.port + port_offset}/health/ready/"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - local URL
             return response.status, json.load(response)

@@ -36,11 +36,15 @@ def manage_command(service: Service, *args: str) -> list[str]:
     return [PYTHON, str(REPO_ROOT / service.package / "manage.py"), *args]
 
 
-def web_command(service: Service, host: str = "127.0.0.1") -> list[str]:
+def port_of(service: Service, offset: int = 0) -> int:
+    return service.port + offset
+
+
+def web_command(service: Service, host: str = "127.0.0.1", port_offset: int = 0) -> list[str]:
     return [
         PYTHON, "-m", "gunicorn", f"{service.package}.wsgi:application",
         "-c", str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
-        "--bind", f"{host}:{service.port}",
+        "--bind", f"{host}:{port_of(service, port_offset)}",
     ]  # fmt: skip
 
 

@@ -21,6 +21,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-workers", action="store_true", help="web servers only (no Celery worker or beat)")
     parser.add_argument("--gateway", action="store_true", help="also run NGINX in front on 127.0.0.1:8000")
     parser.add_argument("--host", default="127.0.0.1", help="address the web servers bind to")
+    parser.add_argument(
+        "--port-offset", type=int, default=0, help="add this to every port (a second copy beside a running one)"
+    )
 
 
 def migrate(services, settings: str) -> None:
@@ -46,17 +49,19 @@ def run(args) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    shared_env = _shared_env(args.port_offset)
     try:
         for service in services:
-            env = system.service_env(service, args.settings)
-            supervisor.start(f"{service.name}.web", system.web_command(service, args.host), env, cwd=str(system.REPO_ROOT))
+            env = system.service_env(service, args.settings, shared_env)
+            web = system.web_command(service, args.host, args.port_offset)
+            supervisor.start(f"{service.name}.web", web, env, cwd=str(system.REPO_ROOT))
             if not args.no_workers:
                 supervisor.start(f"{service.name}.worker", system.worker_command(service), env, cwd=str(system.REPO_ROOT))
                 supervisor.start(f"{service.name}.beat", system.beat_command(service), env, cwd=str(system.REPO_ROOT))
         gateway_url = _start_gateway(supervisor) if args.gateway else None
-        _wait_until_ready(services, supervisor, lambda: stopping)
+        _wait_until_ready(services, supervisor, lambda: stopping, args.port_offset)
         if not stopping:
-            _print_urls(services, gateway_url)
+            _print_urls(services, gateway_url, args.port_offset)
         while not stopping:
             if supervisor.exited() and not os.environ.get("MANAGE_ALL_KEEP_GOING"):
                 names = ", ".join(p.name for p in supervisor.exited())
@@ -70,6 +75,13 @@ def run(args) -> int:
         print("all processes stopped.", flush=True)
 
 
+def _shared_env(port_offset: int) -> dict[str, str]:
+    """Where the services find each other on this host (the auth service's keys and login)."""
+    auth = f"http://127.0.0.1:{8001 + port_offset}"
+    env = {"AUTH_JWKS_URL": f"{auth}/api/auth/jwks/", "AUTH_TOKEN_URL": f"{auth}/api/auth/token/"}
+    return {name: os.environ.get(name, value) for name, value in env.items()}
+
+
 def _start_gateway(supervisor: Supervisor) -> str:
     from deploy import gateway
 
@@ -80,12 +92,12 @@ def _start_gateway(supervisor: Supervisor) -> str:
     return "http://127.0.0.1:8000"
 
 
-def _wait_until_ready(services, supervisor: Supervisor, stopping) -> None:
+def _wait_until_ready(services, supervisor: Supervisor, stopping, port_offset: int) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     pending = {service.name: service for service in services}
     while pending and not stopping() and time.monotonic() < deadline:
         for name, service in list(pending.items()):
-            code, _ = health.readiness(service, timeout=1)
+            code, _ = health.readiness(service, timeout=1, port_offset=port_offset)
             if code == 200:
                 del pending[name]
         if supervisor.exited():
@@ -95,11 +107,11 @@ def _wait_until_ready(services, supervisor: Supervisor, stopping) -> None:
         print(f"not ready after {READY_TIMEOUT}s: {', '.join(pending)}", file=sys.stderr, flush=True)
 
 
-def _print_urls(services, gateway_url: str | None) -> None:
+def _print_urls(services, gateway_url: str | None, port_offset: int) -> None:
     lines = ["", "The system is up:", ""]
     lines.append(f"  {'service':<13} {'API':<40} {'docs':<44} admin")
     for service in services:
-        base = f"http://127.0.0.1:{service.port}"
+        base = f"http://127.0.0.1:{service.port + port_offset}"
         lines.append(
             f"  {service.name:<13} {base + '/api/' + service.prefix + '/':<40} "
             f"{base + '/api/' + service.prefix + '/docs/':<44} {base}/admin/{service.prefix}/"

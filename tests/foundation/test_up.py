@@ -1,0 +1,129 @@
+"""``manage_all.py up`` on the embedded default, in a temporary copy of the repository."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from common.config.services import SERVICES
+
+REPO = Path(__file__).resolve().parents[2]
+PORT_OFFSET = 200
+READY_WITHIN = 60
+INFRA_VARIABLES = ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")
+
+pytestmark = pytest.mark.slow
+
+
+def embedded_env(var_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.endswith(INFRA_VARIABLES)}
+    env.update(VAR_DIR=str(var_dir), NO_COLOR="1", GUNICORN_WORKERS="1", CELERY_CONCURRENCY="1")
+    return env
+
+
+def ready(service) -> bool:
+    url = f"http://127.0.0.1:{service.port + PORT_OFFSET}/health/ready/"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def processes_under(path: Path) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if str(path) in command or cwd.startswith(str(path)):
+            found.append(f"{entry.name}: {command.strip()}")
+    return found
+
+
+@pytest.fixture
+def copy(tmp_path):
+    target = tmp_path / "repo"
+    shutil.copytree(
+        REPO,
+        target,
+        ignore=shutil.ignore_patterns(".git", ".venv", "var", "__pycache__", ".pytest_cache", ".ruff_cache", "bench"),
+    )
+    return target
+
+
+def test_up_starts_everything_carries_events_and_stops_cleanly(copy):
+    log_path = copy / "up.log"
+    env = embedded_env(copy / "var")
+    with log_path.open("w") as log:
+        up = subprocess.Popen(
+            [sys.executable, "manage_all.py", "up", "--port-offset", str(PORT_OFFSET)],
+            cwd=copy,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        started = time.monotonic()
+        waiting = set(SERVICES)
+        while waiting and time.monotonic() - started < READY_WITHIN + 30 and up.poll() is None:
+            waiting = {name for name in waiting if not ready(SERVICES[name])}
+            time.sleep(1)
+        elapsed = time.monotonic() - started
+        assert not waiting, f"not ready: {waiting}\n{log_path.read_text()[-4000:]}"
+        # Migrations run before the servers start; readiness must follow within the minute.
+        assert elapsed < READY_WITHIN + 30
+
+        # One service's process publishes; another service's worker receives it over the file broker.
+        event_id = publish_from_auth(copy, env)
+        deadline = time.monotonic() + 45
+        pattern = re.compile(rf"^notification\.worker\s*\|.*{event_id}", re.MULTILINE)
+        while time.monotonic() < deadline and not pattern.search(log_path.read_text()):
+            time.sleep(1)
+        assert pattern.search(log_path.read_text()), log_path.read_text()[-4000:]
+    finally:
+        up.send_signal(signal.SIGINT)
+        try:
+            code = up.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            up.kill()
+            code = None
+    time.sleep(1)
+    assert code == 0
+    assert processes_under(copy) == []
+    assert "all processes stopped." in log_path.read_text()
+
+
+def publish_from_auth(copy: Path, env: dict[str, str]) -> str:
+    user_id = uuid.uuid4()
+    script = (
+        "from django.db import transaction\n"
+        "from common.events.publisher import publish\n"
+        "with transaction.atomic():\n"
+        f"    row = publish('auth.user.registered', {{'user_id': '{user_id}', 'email': 'up@example.com', "
+        "'full_name': 'Up Test'}, "
+        f"aggregate_id='{user_id}')\n"
+        "print(row.event_id)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage_all.py", "auth", "shell", "-c", script],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
