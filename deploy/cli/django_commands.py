@@ -16,7 +16,9 @@ def run_everywhere(args, *command: str) -> int:
     worst = 0
     for service in system.select(args.only):
         print(f"--- {service.name}: manage.py {' '.join(command)}", flush=True)
-        result = subprocess.run(system.manage_command(service, *command), env=system.service_env(service, args.settings))
+        result = subprocess.run(
+            system.manage_command(service, *command), env=system.service_env(service, args.settings)
+        )
         worst = max(worst, result.returncode)
     return worst
 

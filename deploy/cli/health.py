@@ -15,7 +15,7 @@ def readiness(
     """``(status_code, body)`` of ``/health/ready/``; ``(None, {"error": …})`` when nothing answers."""
     url = f"http://{host}:{service.port + port_offset}/health/ready/"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - local URL
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -58,7 +59,6 @@ class Supervisor:
         return process
 
     def _pump(self, process: Process) -> None:
-        assert process.popen and process.popen.stdout
         for line in process.popen.stdout:
             self.say(process.name, line.rstrip(), process.colour)
         code = process.popen.wait()
@@ -73,24 +73,18 @@ class Supervisor:
         deadline = time.monotonic() + timeout
         for process in self.processes:
             remaining = max(0.1, deadline - time.monotonic())
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.popen.wait(remaining)
-            except subprocess.TimeoutExpired:
-                pass
         for process in self.processes:
             # Whatever is left of each group (also grandchildren whose parent already exited).
             _signal_group(process, signal.SIGKILL)
         for process in self.processes:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.popen.wait(2)
-            except subprocess.TimeoutExpired:
-                pass
 
 
 def _signal_group(process: Process, sig: int) -> None:
     if process.popen is None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.popen.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -70,9 +70,10 @@ def run(args) -> int:
 
 
 def _run_pytest(command: list[str]) -> tuple[dict[str, int], int]:
-    process = subprocess.Popen(command, cwd=system.REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        command, cwd=system.REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     last_summary = ""
-    assert process.stdout
     for line in process.stdout:
         sys.stdout.write(line)
         if line.startswith("=") and (" passed" in line or " failed" in line or " error" in line or " skipped" in line):

@@ -18,6 +18,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--only", help="comma-separated services to run (default: all five)")
     parser.add_argument("--settings", default="local", choices=["local", "production"], help="settings module")
     parser.add_argument("--no-migrate", action="store_true", help="skip migrations before starting")
+    parser.add_argument("--no-seed", action="store_true", help="do not create the demo catalogue when it is empty")
     parser.add_argument("--no-workers", action="store_true", help="web servers only (no Celery worker or beat)")
     parser.add_argument("--gateway", action="store_true", help="also run NGINX in front on 127.0.0.1:8000")
     parser.add_argument("--host", default="127.0.0.1", help="address the web servers bind to")
@@ -36,10 +37,24 @@ def migrate(services, settings: str) -> None:
         )
 
 
+def seed_if_empty(services, settings: str) -> None:
+    """The demo catalogue, created through the movie service (its showtimes reach booking as events)."""
+    movie = next((service for service in services if service.name == "movie"), None)
+    if movie is None:
+        return
+    subprocess.run(
+        system.manage_command(movie, "seed_catalogue", "--if-empty"),
+        env=system.service_env(movie, settings),
+        check=True,
+    )
+
+
 def run(args) -> int:
     services = system.select(args.only)
     if not args.no_migrate:
         migrate(services, args.settings)
+    if not args.no_seed:
+        seed_if_empty(services, args.settings)
     supervisor = Supervisor()
     stopping = False
 
@@ -56,7 +71,9 @@ def run(args) -> int:
             web = system.web_command(service, args.host, args.port_offset)
             supervisor.start(f"{service.name}.web", web, env, cwd=str(system.REPO_ROOT))
             if not args.no_workers:
-                supervisor.start(f"{service.name}.worker", system.worker_command(service), env, cwd=str(system.REPO_ROOT))
+                supervisor.start(
+                    f"{service.name}.worker", system.worker_command(service), env, cwd=str(system.REPO_ROOT)
+                )
                 supervisor.start(f"{service.name}.beat", system.beat_command(service), env, cwd=str(system.REPO_ROOT))
         gateway_url = _start_gateway(supervisor) if args.gateway else None
         _wait_until_ready(services, supervisor, lambda: stopping, args.port_offset)

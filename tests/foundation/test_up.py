@@ -32,7 +32,7 @@ def embedded_env(var_dir: Path) -> dict[str, str]:
 def ready(service) -> bool:
     url = f"http://127.0.0.1:{service.port + PORT_OFFSET}/health/ready/"
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+        with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
     except OSError:
         return False
