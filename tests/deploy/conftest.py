@@ -45,14 +45,15 @@ def compose() -> dict:
 
 
 def kustomize(overlay: str) -> list[dict]:
-    kubectl = require_tool("kubectl")
-    out = subprocess.run(
-        [kubectl, "kustomize", str(REPO_ROOT / "deploy" / "k8s" / "overlays" / overlay)],
-        check=True, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
+    return kustomize_path(REPO_ROOT / "deploy" / "k8s" / "overlays" / overlay)
 
 
 @pytest.fixture(scope="session", params=["dev", "prod"])
 def rendered(request) -> tuple[str, list[dict]]:
     return request.param, kustomize(request.param)
+
+
+def kustomize_path(path: Path) -> list[dict]:
+    kubectl = require_tool("kubectl")
+    out = subprocess.run([kubectl, "kustomize", str(path)], check=True, capture_output=True, text=True, timeout=120)
+    return [doc for doc in yaml.safe_load_all(out.stdout) if doc]

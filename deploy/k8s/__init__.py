@@ -1,0 +1,1 @@
+"""Kubernetes manifests; generate.py writes the per-service parts of base/."""
