@@ -7,7 +7,7 @@ import sys
 
 from common.config.services import SERVICES
 
-from . import django_commands, health, provision, system, testing, up
+from . import backup, django_commands, health, provision, system, testing, up
 
 DESCRIPTION = """\
 One command line for the whole movie-booking system: five Django services
@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     command = commands.add_parser("provision", help="create the five roles and databases on PostgreSQL")
     provision.add_arguments(command)
     command.set_defaults(handler=provision.run)
+
+    command = commands.add_parser("backup", help="pg_dump each service's database with its own role")
+    backup.add_backup_arguments(command)
+    command.set_defaults(handler=backup.run_backup)
+
+    command = commands.add_parser("restore", help="restore databases from a backup folder (checksums verified)")
+    backup.add_restore_arguments(command)
+    command.set_defaults(handler=backup.run_restore)
 
     for name in SERVICES:
         commands.add_parser(name, help=f"run a Django command for the {name} service", add_help=False)
