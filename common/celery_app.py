@@ -13,4 +13,8 @@ def create_celery_app(service_name: str) -> Celery:
     app = Celery(f"{service_name}_service")
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks()
+    # Every worker also consumes its service's queue of events (<service>.events), no flag needed.
+    from common.events.consumer import EventsConsumerStep
+
+    app.steps["consumer"].add(EventsConsumerStep)
     return app

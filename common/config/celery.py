@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .env import env_int, service_env
+from .env import env_float, env_int, service_env
 from .paths import var_dir
 
 
@@ -72,7 +72,15 @@ def celery_settings(service_name: str) -> dict[str, Any]:
         "CELERY_ACCEPT_CONTENT": ["json"],
         "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
         "CELERY_WORKER_SEND_TASK_EVENTS": False,
-        "CELERY_BEAT_SCHEDULE": {},
+        # Every service relays its own outbox; a service adds its entries to this dict.
+        "CELERY_BEAT_SCHEDULE": {
+            "events.sweep_outbox": {
+                "task": "events.sweep_outbox",
+                "schedule": env_float("EVENTS_SWEEP_INTERVAL", 2.0),
+                # A sweep not started within a few seconds is superseded by the next one.
+                "options": {"expires": 10},
+            },
+        },
         "CELERY_BEAT_SCHEDULE_FILENAME": str(var_dir() / service_name / "celerybeat-schedule"),
         "CELERY_TIMEZONE": "UTC",
     }

@@ -10,5 +10,8 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
+        from .metrics import register_collector
+
         # Each app's events.py registers its handlers.
         autodiscover_modules("events")
+        register_collector()

@@ -123,7 +123,12 @@ EVENT_TYPES: dict[str, EventType] = {
             ("payment", "notification"),
             _object(
                 {"booking_id": UUID, "user_id": UUID, "reason": {"enum": CANCEL_REASONS}},
-                {"movie_title": TEXT, "starts_at": DATETIME, "seats": {"type": "array"}, "was_confirmed": {"type": "boolean"}},
+                {
+                    "movie_title": TEXT,
+                    "starts_at": DATETIME,
+                    "seats": {"type": "array"},
+                    "was_confirmed": {"type": "boolean"},
+                },
             ),
         ),
         EventType(

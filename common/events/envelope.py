@@ -39,7 +39,7 @@ class EventSchemaError(ValueError):
     """The event does not match the catalogue: a bug in the producer, never retried."""
 
 
-class UnknownEventType(EventSchemaError):
+class UnknownEventType(EventSchemaError):  # noqa: N818 - a public name others import
     pass
 
 
@@ -86,7 +86,9 @@ def validate_data(event_type: str, data: dict[str, Any]) -> None:
         raise EventSchemaError(f"{event_type} data does not match its schema: {details}")
     size = len(json.dumps(data).encode())
     if size > MAX_DATA_BYTES:
-        raise EventSchemaError(f"{event_type} data is {size} bytes; events carry ids and small values (max {MAX_DATA_BYTES})")
+        raise EventSchemaError(
+            f"{event_type} data is {size} bytes; events carry ids and small values (max {MAX_DATA_BYTES})"
+        )
 
 
 def validate_envelope(envelope: dict[str, Any]) -> None:

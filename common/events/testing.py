@@ -1,8 +1,10 @@
 """Helpers for tests of event producers and handlers.
 
+Usage::
+
     from common.events.testing import deliver, published
 
-    deliver(types.PAYMENT_SUCCEEDED, {...})        # as the worker would: inbox + handler
+    deliver(types.PAYMENT_SUCCEEDED, {...})  # as the worker would: inbox + handler
     assert [e["type"] for e in published()] == [...]  # what this service wrote to its outbox
 """
 

@@ -1,0 +1,272 @@
+"""Consumes this service's queue ``<service>.events`` inside its Celery worker.
+
+``EventsConsumerStep`` is a Celery consumer bootstep, installed by ``create_celery_app``, so
+``celery -A <service>_service worker`` consumes events with no extra flag. Each message is the
+raw JSON envelope the relay published. One message at a time (prefetch 1), acknowledged only
+after its outcome is settled:
+
+- applied / duplicate / ignored (no handler here, or a type this version does not know) → ack;
+- ``EventSchemaError`` or a body that is not an envelope (poison) → dead-letter queue, ack;
+- any other exception (database down, a timeout, a bug) → after a bounded pause, the same body
+  is republished to the same queue with ``x-attempts`` + 1, then the original is acked; after
+  ``CONSUMER_MAX_ATTEMPTS`` it goes to the dead-letter queue (``x-error``, ``x-attempts``).
+
+A worker killed mid-handler never acked: the broker redelivers and the inbox makes the second
+application the only one (the first transaction died with the process).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from celery import bootsteps
+from kombu import Consumer, Producer
+from kombu.pools import connections
+
+from .broker import broker_connection
+from .conf import consumed_types, dead_queue_name, events_settings, queue_name, service_name
+from .topology import declare_all, events_queue
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-attempts"
+ERROR_HEADER = "x-error"
+
+
+class PoisonMessageError(ValueError):
+    """The body can never be applied (not JSON, not an envelope)."""
+
+
+def retry_delay(attempt: int) -> float:
+    conf = events_settings()
+    return min(conf["CONSUMER_RETRY_DELAY_MAX"], conf["CONSUMER_RETRY_DELAY"] * 2 ** max(attempt - 1, 0))
+
+
+def decode(body: Any) -> dict[str, Any]:
+    if isinstance(body, bytes | bytearray | memoryview):
+        body = bytes(body).decode("utf-8")
+    try:
+        envelope = json.loads(body) if isinstance(body, str) else body
+    except ValueError as exc:
+        raise PoisonMessageError(f"body is not JSON: {exc}") from None
+    if not isinstance(envelope, dict):
+        raise PoisonMessageError("body is not a JSON object")
+    return envelope
+
+
+class EventHandlerRunner:
+    """What happens to one message; independent of Celery so tests can drive it directly."""
+
+    def __init__(self, service: str | None = None) -> None:
+        self.service = service or service_name()
+
+    @property
+    def queue(self) -> str:
+        return queue_name(self.service)
+
+    @property
+    def dead_queue(self) -> str:
+        return dead_queue_name(self.service)
+
+    def consumer(self, channel) -> Consumer:
+        declare_all(channel)
+        return Consumer(
+            channel,
+            queues=[events_queue(self.service)],
+            on_message=self.on_message,
+            prefetch_count=1,
+            no_ack=False,
+            auto_declare=True,
+        )
+
+    def on_message(self, message) -> None:
+        from django.db import close_old_connections
+
+        from . import metrics
+
+        headers = dict(message.headers or {})
+        attempt = int(headers.get(ATTEMPTS_HEADER, 0) or 0) + 1
+        event_type = _event_type(message)
+        close_old_connections()
+        try:
+            outcome = self.process(message.body)
+        except PoisonMessageError as exc:
+            self.dead_letter(message, exc, attempt)
+            metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="dead").inc()
+        except Exception as exc:
+            self._close_connections()
+            self.retry_or_dead_letter(message, exc, attempt, event_type)
+        else:
+            message.ack()
+            metrics.EVENTS_CONSUMED.labels(type=event_type, outcome=str(outcome)).inc()
+        finally:
+            close_old_connections()
+
+    def process(self, body: Any):
+        from .envelope import EventSchemaError
+        from .processing import apply_envelope
+
+        envelope = decode(body)
+        try:
+            return apply_envelope(envelope)
+        except EventSchemaError as exc:
+            raise PoisonMessageError(str(exc)) from exc
+
+    def retry_or_dead_letter(self, message, error: Exception, attempt: int, event_type: str) -> None:
+        from . import metrics
+
+        max_attempts = events_settings()["CONSUMER_MAX_ATTEMPTS"]
+        if attempt >= max_attempts:
+            self.dead_letter(message, error, attempt)
+            metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="dead").inc()
+            return
+        delay = retry_delay(attempt)
+        logger.warning(
+            "event %s on %s failed (attempt %s of %s), retrying in %.1fs: %r",
+            message.properties.get("message_id"),
+            self.queue,
+            attempt,
+            max_attempts,
+            delay,
+            error,
+        )
+        # Prefetch is 1, so this pause holds back only this consumer; the message stays
+        # unacked meanwhile, so a crash now means a redelivery, never a loss.
+        time.sleep(delay)
+        self.republish(message, self.queue, {ATTEMPTS_HEADER: attempt, ERROR_HEADER: _describe(error)})
+        message.ack()
+        metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="retried").inc()
+
+    def dead_letter(self, message, error: Exception, attempt: int) -> None:
+        from . import metrics
+
+        logger.error(
+            "event %s on %s dead-lettered to %s after %s attempt(s): %s",
+            message.properties.get("message_id"),
+            self.queue,
+            self.dead_queue,
+            attempt,
+            error,
+        )
+        self.republish(message, self.dead_queue, {ATTEMPTS_HEADER: attempt, ERROR_HEADER: _describe(error)})
+        message.ack()
+        metrics.EVENTS_DEAD_LETTERED.labels(type=_event_type(message)).inc()
+
+    def republish(self, message, queue: str, extra_headers: dict[str, Any]) -> None:
+        """The same body, by name to ``queue`` (default exchange), confirmed, on a pooled connection.
+
+        The consumer's own connection is left alone: waiting for a confirm on it would dispatch
+        the worker's other deliveries from inside this callback.
+        """
+        headers = {**(message.headers or {}), "x-event-type": _event_type(message), **extra_headers}
+        with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+            try:
+                conn.ensure_connection(max_retries=3)
+                producer = Producer(conn.default_channel, auto_declare=False)
+                declare_all(producer.channel)
+                producer.publish(
+                    message.body,
+                    exchange="",
+                    routing_key=queue,
+                    content_type=message.content_type or "application/json",
+                    content_encoding=message.content_encoding or "utf-8",
+                    delivery_mode=2,
+                    message_id=message.properties.get("message_id"),
+                    headers=headers,
+                    retry=True,
+                    retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2},
+                    confirm_timeout=events_settings()["RELAY_CONFIRM_TIMEOUT"],
+                )
+            except Exception:
+                conn.collect()
+                raise
+
+    @staticmethod
+    def _close_connections() -> None:
+        # A failed handler may have left a broken connection (the database went away): start
+        # the next attempt on a fresh one.
+        from django.db import connections as db_connections
+
+        for connection in db_connections.all(initialized_only=True):
+            try:
+                connection.close()
+            except Exception:
+                logger.debug("closing a broken database connection failed", exc_info=True)
+
+
+def _event_type(message) -> str:
+    # The relay's header; the routing key of a retried message is its queue's name.
+    return (message.headers or {}).get("x-event-type") or (message.delivery_info or {}).get("routing_key") or "unknown"
+
+
+def _describe(error: BaseException) -> str:
+    return f"{error.__class__.__name__}: {error}"[:1000]
+
+
+class EventsConsumerStep(bootsteps.ConsumerStep):
+    """Consumes ``<service>.events`` in the worker; nothing for a service that consumes nothing."""
+
+    def get_consumers(self, channel):
+        if not consumed_types():
+            logger.info("%s consumes no events; no events consumer started", service_name())
+            return []
+        runner = EventHandlerRunner()
+        logger.info("consuming %s (%s)", runner.queue, ", ".join(consumed_types()))
+        return [runner.consumer(channel)]
+
+
+def dead_letter_count(service: str | None = None) -> int:
+    """Messages waiting in ``<service>.events.dead`` (0 if the queue does not exist yet)."""
+    service = service or service_name()
+    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+        try:
+            conn.ensure_connection(max_retries=1)
+            channel = conn.default_channel
+            declare_all(channel)
+            from .topology import dead_letter_queue
+
+            return dead_letter_queue(service)(channel).queue_declare(passive=True).message_count
+        except Exception:
+            conn.collect()
+            raise
+
+
+def replay_dead_letters(service: str | None = None, *, limit: int | None = None) -> int:
+    """Move the messages of ``<service>.events.dead`` back to ``<service>.events``; returns how many.
+
+    Each is republished (confirmed) with ``x-attempts`` reset before the dead copy is acked, so a
+    crash halfway duplicates at worst, which the inbox absorbs.
+    """
+    from .topology import dead_letter_queue
+
+    service = service or service_name()
+    runner = EventHandlerRunner(service)
+    moved = 0
+    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+        try:
+            conn.ensure_connection(max_retries=1)
+            channel = conn.channel()
+            declare_all(conn.default_channel)
+            dead = dead_letter_queue(service)(channel)
+            waiting = dead.queue_declare(passive=True).message_count
+            budget = waiting if limit is None else min(waiting, limit)
+            while moved < budget:
+                message = dead.get(no_ack=False, accept=None)
+                if message is None:
+                    break
+                headers = {key: value for key, value in (message.headers or {}).items() if key != ERROR_HEADER}
+                headers["x-replayed"] = int(headers.get("x-replayed", 0) or 0) + 1
+                headers[ATTEMPTS_HEADER] = 0
+                message.headers = headers
+                runner.republish(message, runner.queue, {})
+                message.ack()
+                moved += 1
+            channel.close()
+        except Exception:
+            conn.collect()
+            raise
+    logger.info("replayed %s dead letter(s) of %s", moved, service)
+    return moved

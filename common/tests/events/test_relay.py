@@ -1,0 +1,158 @@
+"""The outbox relay: rows written in a transaction reach the broker after commit, once each."""
+
+import threading
+import uuid
+
+import pytest
+from django.db import connection, transaction
+
+from common.events import relay, types
+from common.events.envelope import EventSchemaError
+from common.events.models import OutboxEvent
+from common.events.publisher import publish
+from common.tests.app.models import Counter
+from common.tests.events.support import drain, events_queue_size, payment_data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_committed_event_is_sent_after_commit_and_applied_once():
+    # given a payment event published in a transaction
+    data = payment_data()
+    with transaction.atomic():
+        row = publish(types.PAYMENT_SUCCEEDED, data, aggregate_id=data["payment_id"])
+
+    # then the after-commit relay sent it, confirmed
+    row.refresh_from_db()
+    assert row.status == OutboxEvent.Status.SENT
+    assert row.sent_at is not None
+    assert row.attempts == 0
+    assert events_queue_size() == 1
+
+    # when the consumer takes it
+    assert drain(expected=1) == 1
+
+    # then its effect happened once
+    assert Counter.objects.get(key=data["payment_id"]).value == 1
+    assert events_queue_size() == 0
+
+
+def test_rolled_back_transaction_leaves_no_row_and_sends_nothing():
+    # given an event published in a transaction that then fails
+    data = payment_data()
+
+    def failing_change():
+        with transaction.atomic():
+            publish(types.PAYMENT_SUCCEEDED, data, aggregate_id=data["payment_id"])
+            raise RuntimeError("the change it reports failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
+
+    # when the relay sweeps
+    sent = relay.sweep_outbox()
+
+    # then the event never existed
+    assert sent == 0
+    assert OutboxEvent.objects.count() == 0
+    assert events_queue_size() == 0
+    assert drain(idle=0.5) == 0
+    assert Counter.objects.count() == 0
+
+
+def test_schema_violating_event_is_refused_at_publish_time():
+    # given data missing a required field and with a malformed amount
+    data = payment_data()
+    del data["booking_id"]
+    data["amount"] = "12.5"
+
+    # when it is published, then it is refused before anything is written
+    with pytest.raises(EventSchemaError, match=r"booking_id.*|amount"), transaction.atomic():
+        publish(types.PAYMENT_SUCCEEDED, data, aggregate_id=data["payment_id"])
+    assert OutboxEvent.objects.count() == 0
+    assert events_queue_size() == 0
+
+
+def _write_rows(aggregates: list[str], per_aggregate: int) -> None:
+    # Rows written without the after-commit send, as if the broker had been unreachable.
+    with transaction.atomic():
+        for index in range(per_aggregate):
+            for aggregate in aggregates:
+                data = payment_data(amount=f"{index + 1}.00")
+                data["booking_id"] = aggregate
+                publish(types.PAYMENT_SUCCEEDED, data, aggregate_id=aggregate)
+        connection.run_on_commit = []
+
+
+def _sent_order(expected: int) -> list[tuple[str, str]]:
+    from common.tests.events.support import broker_connection, events_queue
+
+    order = []
+    with broker_connection() as conn:
+        queue = events_queue("common")(conn.channel())
+        for _ in range(expected):
+            message = queue.get(no_ack=True, accept=["json"])
+            assert message is not None
+            body = message.decode() if isinstance(message.body, bytes | str) else message.body
+            order.append((body["data"]["booking_id"], body["data"]["amount"]))
+    return order
+
+
+def test_sweep_sends_each_aggregate_in_written_order_and_holds_back_after_an_unsent_row():
+    # given three aggregates with three events each, all pending
+    aggregates = [str(uuid.uuid4()) for _ in range(3)]
+    _write_rows(aggregates, per_aggregate=3)
+    # and the first event of the first aggregate backing off (not due)
+    first = OutboxEvent.objects.filter(aggregate_id=aggregates[0]).order_by("position").first()
+    OutboxEvent.objects.filter(position=first.position).update(
+        attempts=1, next_attempt_at="2999-01-01T00:00:00Z", last_error="boom"
+    )
+
+    # when the relay sweeps
+    sent = relay.sweep_outbox()
+
+    # then the other two aggregates went out in order, the held one not at all
+    assert sent == 6
+    assert OutboxEvent.objects.filter(aggregate_id=aggregates[0], status=OutboxEvent.Status.PENDING).count() == 3
+    order = _sent_order(6)
+    for aggregate in aggregates[1:]:
+        assert [amount for agg, amount in order if agg == aggregate] == ["1.00", "2.00", "3.00"]
+    assert all(agg != aggregates[0] for agg, _ in order)
+
+    # when the held row becomes due
+    OutboxEvent.objects.filter(position=first.position).update(next_attempt_at=None)
+    assert relay.sweep_outbox() == 3
+
+    # then its aggregate follows, in order
+    assert [amount for _, amount in _sent_order(3)] == ["1.00", "2.00", "3.00"]
+
+
+def test_two_concurrent_sweeps_send_each_row_once(settings):
+    from common.testing.infrastructure import require_postgres_database
+
+    require_postgres_database(settings)
+    # given 200 pending rows on 200 aggregates
+    aggregates = [str(uuid.uuid4()) for _ in range(200)]
+    _write_rows(aggregates, per_aggregate=1)
+    settings.COMMON = {**settings.COMMON, "EVENTS": {**settings.COMMON["EVENTS"], "RELAY_BATCH_SIZE": 20}}
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def sweep():
+        try:
+            barrier.wait()
+            results.append(relay.sweep_outbox())
+        finally:
+            connection.close()
+
+    # when two relays sweep at the same time
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then every row was sent exactly once between them
+    assert sum(results) == 200
+    assert OutboxEvent.objects.filter(status=OutboxEvent.Status.SENT).count() == 200
+    assert events_queue_size() == 200
