@@ -1,0 +1,75 @@
+from django.contrib import admin, messages
+from rest_framework.exceptions import APIException
+
+from . import services
+from .models import Booking, BookingSeat, BookingTransition, ShowtimeReplica
+
+
+class BookingSeatInline(admin.TabularInline):
+    model = BookingSeat
+    fields = ["label", "category", "price", "is_live"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class TimelineInline(admin.TabularInline):
+    model = BookingTransition
+    fields = ["at", "from_status", "to_status", "cause", "event_id", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "status",
+        "user_id",
+        "movie_title",
+        "starts_at",
+        "total_amount",
+        "currency",
+        "created_at",
+    ]
+    list_filter = ["status", "cancel_reason", ("showtime", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["showtime"]
+    search_fields = ["=id", "=reference", "=user_id", "user_email", "movie_title"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    readonly_fields = [field.name for field in Booking._meta.fields]
+    inlines = [BookingSeatInline, TimelineInline]
+    actions = ["cancel_bookings"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Cancel the selected bookings (seats released, paid ones refunded)")
+    def cancel_bookings(self, request, queryset):
+        cancelled = 0
+        for booking in queryset.only("id", "user_id"):
+            try:
+                services.booking_cancel(booking_id=booking.id, user_id=booking.user_id)
+                cancelled += 1
+            except APIException as exc:
+                self.message_user(request, f"{booking}: {exc.detail}", level=messages.WARNING)
+        self.message_user(request, f"{cancelled} booking(s) cancelled.")
+
+
+@admin.register(ShowtimeReplica)
+class ShowtimeReplicaAdmin(admin.ModelAdmin):
+    list_display = ["id", "movie_title", "cinema_name", "screen_name", "starts_at", "status", "version"]
+    list_filter = ["status", "cinema_name"]
+    search_fields = ["=id", "movie_title", "cinema_name"]
+    readonly_fields = [field.name for field in ShowtimeReplica._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,73 @@
+"""The booking API: thin views over services and selectors."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.api.pagination import StandardPagination
+
+from . import selectors, services
+from .serializers import BookingCreateSerializer, BookingDetailSerializer, BookingSerializer, SeatMapSerializer
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Repeat a request safely: the same key and body return the same booking.",
+)
+MAX_KEY_LENGTH = 255
+
+
+class SeatMapApi(APIView):
+    """Seat availability is public, like a cinema's seat plan on its web site."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=SeatMapSerializer)
+    def get(self, request, showtime_id):
+        return Response(SeatMapSerializer(selectors.showtime_seat_map(showtime_id=showtime_id)).data)
+
+
+class BookingListCreateApi(APIView):
+    @extend_schema(responses=BookingSerializer(many=True))
+    def get(self, request):
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(selectors.booking_list(user_id=request.user.id), request, view=self)
+        return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
+
+    @extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    def post(self, request):
+        serializer = BookingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key") or None
+        if key is not None and len(key) > MAX_KEY_LENGTH:
+            raise exceptions.ValidationError({"detail": f"Idempotency-Key is longer than {MAX_KEY_LENGTH} characters."})
+        booking, created = services.booking_create(
+            user_id=request.user.id,
+            user_email=request.user.email,
+            idempotency_key=key,
+            **serializer.validated_data,
+        )
+        booking = selectors.booking_get(booking_id=booking.id, user_id=request.user.id)
+        return Response(
+            BookingSerializer(booking).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class BookingDetailApi(APIView):
+    @extend_schema(responses=BookingDetailSerializer)
+    def get(self, request, booking_id):
+        booking = selectors.booking_get(booking_id=booking_id, user_id=request.user.id)
+        return Response(BookingDetailSerializer(booking).data)
+
+
+class BookingCancelApi(APIView):
+    @extend_schema(request=None, responses=BookingDetailSerializer)
+    def post(self, request, booking_id):
+        services.booking_cancel(booking_id=booking_id, user_id=request.user.id)
+        booking = selectors.booking_get(booking_id=booking_id, user_id=request.user.id)
+        return Response(BookingDetailSerializer(booking).data)

@@ -1,0 +1,83 @@
+"""Request and response shapes of the booking API (contract: "Booking API")."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from .models import Booking, BookingTransition, seat_sort_key
+
+MAX_SEATS = 10
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    showtime_id = serializers.UUIDField()
+    seats = serializers.ListField(
+        child=serializers.CharField(max_length=8, trim_whitespace=True),
+        allow_empty=False,
+        max_length=MAX_SEATS,
+        error_messages={
+            "empty": "Choose at least one seat.",
+            "max_length": f"At most {MAX_SEATS} seats per booking.",
+        },
+    )
+    payment_method = serializers.CharField(max_length=100)
+
+    def validate_seats(self, seats: list[str]) -> list[str]:
+        duplicates = sorted({label for label in seats if seats.count(label) > 1}, key=seat_sort_key)
+        if duplicates:
+            raise serializers.ValidationError(f"Duplicate seat(s): {', '.join(duplicates)}.")
+        return seats
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    """Exactly the contract's fields; ``seats`` are the labels in seat order."""
+
+    showtime_id = serializers.UUIDField(read_only=True)
+    seats = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "status",
+            "showtime_id",
+            "seats",
+            "total_amount",
+            "currency",
+            "expires_at",
+            "movie_title",
+            "cinema_name",
+            "starts_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_seats(self, booking: Booking) -> list[str]:
+        return sorted((seat.label for seat in booking.booking_seats.all()), key=seat_sort_key)
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BookingTransition
+        fields = ["at", "from_status", "to_status", "cause", "event_id", "note"]
+        read_only_fields = fields
+
+
+class BookingDetailSerializer(BookingSerializer):
+    timeline = TimelineEntrySerializer(many=True, read_only=True)
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "reference", "screen_name", "cancel_reason", "timeline"]
+        read_only_fields = fields
+
+
+class SeatSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    category = serializers.CharField()
+    price = serializers.CharField()
+    status = serializers.ChoiceField(choices=["available", "held", "sold"])
+
+
+class SeatMapSerializer(serializers.Serializer):
+    showtime_id = serializers.UUIDField()
+    seats = SeatSerializer(many=True)
