@@ -1,0 +1,352 @@
+"""Every write of the payment service.
+
+A charge or a refund is three steps, so that no database transaction (and no row lock) is held
+across a remote call and the provider's effect survives whatever happens to ours:
+
+1. lock the payment, decide whether to call the provider, count the attempt, commit;
+2. call the provider with the payment's idempotency key (outside any transaction);
+3. lock the payment again and record the result with its event, unless it is already recorded.
+
+A crash or a rollback after step 2 leaves the payment pending: the retried task (or the sweeper)
+calls the provider again with the same key and gets the same charge back, so a booking is
+charged at most once whatever is retried or redelivered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from functools import partial
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from common.events import types
+from common.events.publisher import publish
+
+from .models import Payment, ProviderWebhookEvent
+from .money import to_event_amount, to_minor
+from .providers import get_provider
+
+logger = logging.getLogger(__name__)
+
+BOOKING_CANCELLED_REASON = "booking_cancelled"
+PROVIDER_UNAVAILABLE_REASON = "provider_unavailable"
+
+
+def _enqueue_charge(payment_id: uuid.UUID) -> None:
+    from .tasks import charge_payment
+
+    charge_payment.delay(str(payment_id))
+
+
+def _enqueue_refund(payment_id: uuid.UUID) -> None:
+    from .tasks import refund_payment
+
+    refund_payment.delay(str(payment_id))
+
+
+def _after_commit(function, payment_id: uuid.UUID) -> None:
+    # robust: a broker that is down must not undo or fail the committed change; the sweeper
+    # re-enqueues whatever stays pending.
+    transaction.on_commit(partial(function, payment_id), robust=True)
+
+
+def _locked(payment_id: uuid.UUID | str) -> Payment:
+    return Payment.objects.select_for_update().get(id=payment_id)
+
+
+def _event_data(payment: Payment) -> dict:
+    return {"payment_id": payment.id, "booking_id": payment.booking_id, "user_id": payment.user_id}
+
+
+def _publish(payment: Payment, event_type: str, **data) -> None:
+    publish(
+        event_type,
+        {**_event_data(payment), **data},
+        aggregate_id=payment.id,
+        correlation_id=payment.correlation_id,
+    )
+
+
+# Booking events ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_create_for_booking(
+    *,
+    booking_id: uuid.UUID | str,
+    user_id: uuid.UUID | str,
+    amount: str,
+    currency: str,
+    payment_method: str,
+    correlation_id: uuid.UUID | None = None,
+) -> tuple[Payment, bool]:
+    """The payment of a new booking, pending and queued for charging; idempotent on ``booking_id``.
+
+    Returns ``(payment, created)``. If the booking's cancellation arrived first, the placeholder it
+    left is completed with the amount and stays failed: nothing is charged.
+    Raises ``money.InvalidAmountError`` for an amount the currency cannot hold.
+    """
+    amount_minor = to_minor(amount, currency)
+    details = {"user_id": user_id, "amount_minor": amount_minor, "currency": currency, "payment_method": payment_method}
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(booking_id=booking_id, correlation_id=correlation_id, **details)
+    except IntegrityError:
+        payment = Payment.objects.select_for_update().get(booking_id=booking_id)
+        is_placeholder = payment.failure_reason == BOOKING_CANCELLED_REASON and not payment.currency
+        if payment.status == Payment.Status.FAILED and is_placeholder:
+            for field, value in details.items():
+                setattr(payment, field, value)
+            payment.correlation_id = payment.correlation_id or correlation_id
+            payment.save(update_fields=[*details, "correlation_id", "updated_at"])
+        return payment, False
+    _after_commit(_enqueue_charge, payment.id)
+    return payment, True
+
+
+@transaction.atomic
+def payment_cancel_for_booking(*, booking_id: uuid.UUID | str, user_id: uuid.UUID | str) -> Payment:
+    """The booking was cancelled: refund its payment (now, or once an in-flight charge succeeds).
+
+    A cancellation that arrives before the booking's created event leaves a placeholder payment
+    (failed, ``booking_cancelled``) so that the late created event never charges.
+    """
+    payment = Payment.objects.select_for_update().filter(booking_id=booking_id).first()
+    if payment is None:
+        try:
+            with transaction.atomic():
+                return Payment.objects.create(
+                    booking_id=booking_id,
+                    user_id=user_id,
+                    status=Payment.Status.FAILED,
+                    failure_reason=BOOKING_CANCELLED_REASON,
+                    refund_requested=True,
+                )
+        except IntegrityError:
+            # The created event is being applied concurrently: act on its payment instead.
+            payment = Payment.objects.select_for_update().get(booking_id=booking_id)
+    return payment_refund_request(payment_id=payment.id)
+
+
+@transaction.atomic
+def payment_refund_request(*, payment_id: uuid.UUID | str) -> Payment:
+    """Ask for the refund of a payment: queued now if it succeeded, remembered if still pending.
+
+    The one entry point for refunds (booking cancellations and the admin action). Failed and
+    refunded payments have nothing to refund and are left as they are.
+    """
+    payment = _locked(payment_id)
+    if payment.status not in (Payment.Status.PENDING, Payment.Status.SUCCEEDED):
+        return payment
+    if not payment.refund_requested:
+        payment.refund_requested = True
+        payment.save(update_fields=["refund_requested", "updated_at"])
+    if payment.status == Payment.Status.SUCCEEDED:
+        _after_commit(_enqueue_refund, payment.id)
+    return payment
+
+
+# Charging ------------------------------------------------------------------------------------
+
+
+def payment_charge(*, payment_id: uuid.UUID | str) -> Payment:
+    """Charge a pending payment once. Raises ``TransientProviderError`` for the task to retry."""
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if payment.status != Payment.Status.PENDING:
+            return payment
+        if payment.refund_requested and payment.attempts == 0:
+            # Cancelled before the provider was ever asked: nothing to charge, nothing to refund.
+            payment.status = Payment.Status.FAILED
+            payment.failure_reason = BOOKING_CANCELLED_REASON
+            payment.save(update_fields=["status", "failure_reason", "updated_at"])
+            return payment
+        payment.attempts += 1
+        payment.save(update_fields=["attempts", "updated_at"])
+
+    result = get_provider().charge(
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        payment_method=payment.payment_method,
+        idempotency_key=payment.charge_idempotency_key,
+    )
+    return payment_record_charge(
+        payment_id=payment.id, succeeded=result.succeeded, charge_id=result.charge_id, failure_code=result.failure_code
+    )
+
+
+@transaction.atomic
+def payment_record_charge(
+    *, payment_id: uuid.UUID | str, succeeded: bool, charge_id: str, failure_code: str = ""
+) -> Payment:
+    """Record the outcome of the charge, once: whatever comes later (a retry, a webhook) is a no-op."""
+    payment = _locked(payment_id)
+    if payment.status != Payment.Status.PENDING:
+        return payment
+    payment.provider_charge_id = charge_id
+    if succeeded:
+        payment.status = Payment.Status.SUCCEEDED
+        payment.failure_reason = ""
+        payment.save(update_fields=["status", "failure_reason", "provider_charge_id", "updated_at"])
+        _publish(
+            payment,
+            types.PAYMENT_SUCCEEDED,
+            amount=to_event_amount(payment.amount_minor, payment.currency),
+            currency=payment.currency,
+        )
+        if payment.refund_requested:
+            # The booking was cancelled (or expired) while the charge was in flight.
+            _after_commit(_enqueue_refund, payment.id)
+        return payment
+    _fail(payment, failure_code or "card_declined")
+    payment.save(update_fields=["status", "failure_reason", "provider_charge_id", "updated_at"])
+    return payment
+
+
+def _fail(payment: Payment, reason: str) -> None:
+    payment.status = Payment.Status.FAILED
+    payment.failure_reason = reason
+    if not payment.refund_requested:
+        # A booking already cancelled needs no answer; telling its user "payment failed" is noise.
+        _publish(payment, types.PAYMENT_FAILED, reason=reason)
+
+
+@transaction.atomic
+def payment_charge_give_up(*, payment_id: uuid.UUID | str, reason: str = PROVIDER_UNAVAILABLE_REASON) -> Payment:
+    """The provider stayed unavailable through every retry: the payment fails."""
+    payment = _locked(payment_id)
+    if payment.status != Payment.Status.PENDING:
+        return payment
+    _fail(payment, reason)
+    payment.save(update_fields=["status", "failure_reason", "updated_at"])
+    return payment
+
+
+# Refunding -----------------------------------------------------------------------------------
+
+
+def payment_refund(*, payment_id: uuid.UUID | str) -> Payment:
+    """Refund a succeeded payment once. Raises ``TransientProviderError`` for the task to retry."""
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if payment.status != Payment.Status.SUCCEEDED:
+            return payment
+        if not payment.refund_requested:
+            payment.refund_requested = True
+            payment.save(update_fields=["refund_requested", "updated_at"])
+
+    result = get_provider().refund(
+        charge_id=payment.provider_charge_id,
+        amount_minor=payment.amount_minor,
+        idempotency_key=payment.refund_idempotency_key,
+    )
+    if not result.succeeded:
+        logger.error("refund of payment %s refused by the provider: %s", payment.id, result.failure_code)
+        return payment
+    return payment_record_refund(payment_id=payment.id, refund_id=result.refund_id)
+
+
+@transaction.atomic
+def payment_record_refund(*, payment_id: uuid.UUID | str, refund_id: str) -> Payment:
+    payment = _locked(payment_id)
+    if payment.status != Payment.Status.SUCCEEDED:
+        return payment
+    payment.status = Payment.Status.REFUNDED
+    payment.provider_refund_id = refund_id
+    payment.refund_requested = True
+    payment.save(update_fields=["status", "provider_refund_id", "refund_requested", "updated_at"])
+    _publish(
+        payment,
+        types.PAYMENT_REFUNDED,
+        amount=to_event_amount(payment.amount_minor, payment.currency),
+        currency=payment.currency,
+    )
+    return payment
+
+
+# Recovery ------------------------------------------------------------------------------------
+
+
+def payments_sweep_stuck(*, older_than: dt.timedelta) -> dict[str, list[uuid.UUID]]:
+    """Re-enqueue charges and refunds left untouched for ``older_than`` (a lost task, a killed worker).
+
+    Safe to repeat: the idempotency keys make a second charge or refund return the first one.
+    The swept payments are touched, so they are swept again only after another ``older_than``.
+    """
+    cutoff = timezone.now() - older_than
+    stale = Payment.objects.filter(updated_at__lt=cutoff)
+    charges = list(stale.filter(status=Payment.Status.PENDING).values_list("id", flat=True)[:500])
+    refunds = list(
+        stale.filter(status=Payment.Status.SUCCEEDED, refund_requested=True).values_list("id", flat=True)[:500]
+    )
+    Payment.objects.filter(id__in=charges + refunds).update(updated_at=timezone.now())
+    for payment_id in charges:
+        _enqueue_charge(payment_id)
+    for payment_id in refunds:
+        _enqueue_refund(payment_id)
+    if charges or refunds:
+        logger.warning("swept %d stuck charges and %d stuck refunds", len(charges), len(refunds))
+    return {"charges": charges, "refunds": refunds}
+
+
+# Provider webhooks ---------------------------------------------------------------------------
+
+WEBHOOK_TYPES = ("charge.succeeded", "charge.failed", "charge.refunded")
+
+
+def _webhook_payment(charge: dict) -> Payment | None:
+    metadata = charge.get("metadata") if isinstance(charge.get("metadata"), dict) else {}
+    payment_id = metadata.get("payment_id")
+    if payment_id:
+        try:
+            return Payment.objects.filter(id=uuid.UUID(str(payment_id))).first()
+        except ValueError:
+            return None
+    charge_id = charge.get("id")
+    if isinstance(charge_id, str) and charge_id:
+        return Payment.objects.filter(provider_charge_id=charge_id).first()
+    return None
+
+
+@transaction.atomic
+def webhook_event_process(*, event_id: str, event_type: str, data: dict) -> str:
+    """Apply a verified provider callback once per provider event id.
+
+    The callbacks confirm what the charge and refund calls already told us, through the same
+    record functions: a payment already recorded is left as it is and nothing is published twice.
+    Returns ``"processed"``, ``"duplicate"`` or ``"ignored"`` (an unknown type or payment).
+    """
+    try:
+        with transaction.atomic():
+            webhook = ProviderWebhookEvent.objects.create(
+                provider_event_id=event_id, type=event_type, payload={"id": event_id, "type": event_type, "data": data}
+            )
+    except IntegrityError:
+        return "duplicate"
+    charge = data.get("object") if isinstance(data.get("object"), dict) else {}
+    payment = _webhook_payment(charge) if event_type in WEBHOOK_TYPES else None
+    if payment is None:
+        webhook.outcome = "ignored"
+        webhook.save(update_fields=["outcome"])
+        return "ignored"
+    charge_id = str(charge.get("id") or payment.provider_charge_id)
+    if event_type == "charge.succeeded":
+        payment_record_charge(payment_id=payment.id, succeeded=True, charge_id=charge_id)
+    elif event_type == "charge.failed":
+        payment_record_charge(
+            payment_id=payment.id,
+            succeeded=False,
+            charge_id=charge_id,
+            failure_code=str(charge.get("failure_code") or "card_declined")[:100],
+        )
+    else:
+        refunds = charge.get("refunds") if isinstance(charge.get("refunds"), dict) else {}
+        refund_list = refunds.get("data") if isinstance(refunds.get("data"), list) else []
+        refund_id = refund_list[0].get("id", "") if refund_list and isinstance(refund_list[0], dict) else ""
+        payment_record_refund(payment_id=payment.id, refund_id=str(refund_id)[:100])
+    webhook.outcome = "processed"
+    webhook.save(update_fields=["outcome"])
+    return "processed"

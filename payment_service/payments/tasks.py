@@ -1,0 +1,56 @@
+"""Thin Celery tasks: ids in, a service does the work; retries and backoff live here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from .models import Payment
+from .providers import TransientProviderError
+from .services import payment_charge, payment_charge_give_up, payment_refund, payments_sweep_stuck
+
+logger = logging.getLogger(__name__)
+
+
+def backoff_seconds(retries: int) -> float:
+    """Exponential (base, 2x base, 4x base, …) with up to 25% jitter, capped."""
+    delay = min(settings.PAYMENT_RETRY_BACKOFF_SECONDS * 2**retries, settings.PAYMENT_RETRY_BACKOFF_MAX_SECONDS)
+    return delay * (1 + random.random() / 4)  # noqa: S311 - jitter, not cryptography
+
+
+@shared_task(name="payment.payments.charge", bind=True, max_retries=None, soft_time_limit=60, time_limit=90)
+def charge_payment(self, payment_id: str) -> None:
+    try:
+        payment_charge(payment_id=payment_id)
+    except Payment.DoesNotExist:
+        logger.error("charge of unknown payment %s dropped", payment_id)
+    except TransientProviderError as exc:
+        if self.request.retries >= settings.PAYMENT_PROVIDER_MAX_RETRIES:
+            logger.warning("provider unavailable for payment %s after %d retries", payment_id, self.request.retries)
+            payment_charge_give_up(payment_id=payment_id)
+            return
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+
+
+@shared_task(name="payment.payments.refund", bind=True, max_retries=None, soft_time_limit=60, time_limit=90)
+def refund_payment(self, payment_id: str) -> None:
+    try:
+        payment_refund(payment_id=payment_id)
+    except Payment.DoesNotExist:
+        logger.error("refund of unknown payment %s dropped", payment_id)
+    except TransientProviderError as exc:
+        if self.request.retries >= settings.PAYMENT_PROVIDER_MAX_RETRIES:
+            # A refund is never given up: the payment keeps refund_requested and the sweeper
+            # enqueues it again later.
+            logger.error("provider unavailable for the refund of payment %s; left to the sweeper", payment_id)
+            return
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+
+
+@shared_task(name="payment.payments.sweep_stuck", soft_time_limit=50, time_limit=60)
+def sweep_stuck_payments() -> None:
+    payments_sweep_stuck(older_than=dt.timedelta(seconds=settings.PAYMENT_STUCK_AFTER_SECONDS))
