@@ -1,6 +1,8 @@
 """Tests: fast hashing, e-mail kept in memory, everything else as configured."""
 
-from common.auth.testing import test_jwks
+import uuid
+
+from common.auth.testing import TEST_KID, private_key_pem
 
 from .base import *  # noqa: F403
 
@@ -8,5 +10,9 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-# Tokens in tests are signed with a key made for the test run (common.auth.testing).
-COMMON = {**COMMON, "AUTH": {"JWKS": test_jwks()}}
+# The auth service signs with the key made for the test run (common.auth.testing), so its tokens
+# and those of `authenticated_client` verify alike; its JWKS lists that key as "test-key".
+AUTH_JWT = {"PRIVATE_KEY": private_key_pem(), "KEY_ID": TEST_KID, "PREVIOUS_PUBLIC_KEYS": []}
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": AUTH_JWT["PRIVATE_KEY"]}
+# Login counters of one test run stay apart from any other run sharing the Redis server.
+AUTH_LOGIN_LIMITS = {**AUTH_LOGIN_LIMITS, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}:auth:login-failures"}

@@ -10,14 +10,14 @@ service's.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from functools import lru_cache
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .keys import DEFAULTS
+from .keys import DEFAULTS, public_jwk
 
 TEST_KID = "test-key"
 
@@ -27,10 +27,25 @@ def test_private_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
+def private_key_pem(private_key=None) -> str:
+    """PEM (PKCS#8) of ``private_key``, by default the test key: what the auth service signs with."""
+    key = private_key or test_private_key()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+
+
+def public_key_pem(private_key=None) -> str:
+    key = private_key or test_private_key()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
+
+
 def test_jwks() -> dict:
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(test_private_key().public_key()))
-    jwk.update(kid=TEST_KID, use="sig", alg="RS256")
-    return {"keys": [jwk]}
+    return {"keys": [public_jwk(test_private_key().public_key(), TEST_KID)]}
 
 
 def make_access_token(
