@@ -1,0 +1,404 @@
+"""The payment side of the booking saga: created → charged once → succeeded/failed; cancelled → refunded once."""
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from common.events import types
+from common.events.envelope import EventSchemaError
+from common.events.models import InboxEvent
+from common.events.testing import deliver, published
+from payment_service.payments import services
+from payment_service.payments.models import Payment, SimulatedCharge, SimulatedRefund
+from payment_service.payments.providers import simulated
+from payment_service.payments.tasks import charge_payment, refund_payment, sweep_stuck_payments
+
+from .factories import PaymentFactory, booking_cancelled_data, booking_created_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Deliver an event and run what its transaction queued after commit."""
+
+    def deliver_committed(event_type, data, **options):
+        with django_capture_on_commit_callbacks(execute=True):
+            return deliver(event_type, data, **options)
+
+    return deliver_committed
+
+
+def charges(payment):
+    return list(SimulatedCharge.objects.filter(idempotency_key=f"charge-{payment.id}").values_list("status", flat=True))
+
+
+def refunds(payment):
+    return SimulatedRefund.objects.filter(idempotency_key=f"refund-{payment.id}").count()
+
+
+def types_published():
+    return [envelope["type"] for envelope in published()]
+
+
+# Created -------------------------------------------------------------------------------------
+
+
+def test_created_makes_a_pending_payment_and_queues_its_charge(commit, enqueued):
+    # given
+    data = booking_created_data(amount="12.50", currency="EUR")
+
+    # when
+    outcome = commit(types.BOOKING_CREATED, data)
+
+    # then
+    assert outcome == "applied"
+    payment = Payment.objects.get()
+    assert (str(payment.booking_id), str(payment.user_id), payment.amount_minor, payment.currency) == (
+        data["booking_id"],
+        data["user_id"],
+        1250,
+        "EUR",
+    )
+    assert (payment.status, payment.payment_method, payment.attempts) == ("pending", "pm_card_visa", 0)
+    assert enqueued.calls == [("charge", str(payment.id))]
+    assert published() == []
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "reason"),
+    [
+        ("pm_card_visa", "succeeded", ""),
+        ("pm_card_chargeDeclined", "failed", "card_declined"),
+        ("pm_card_chargeDeclinedInsufficientFunds", "failed", "insufficient_funds"),
+        ("pm_card_whatever", "failed", "invalid_payment_method"),
+    ],
+)
+def test_charge_records_the_outcome_and_publishes_it(commit, enqueued, token, status, reason):
+    # given
+    data = booking_created_data(payment_method=token, amount="12.50")
+    commit(types.BOOKING_CREATED, data)
+
+    # when
+    enqueued.run()
+
+    # then
+    payment = Payment.objects.get()
+    assert (payment.status, payment.failure_reason, payment.attempts) == (status, reason, 1)
+    charge = SimulatedCharge.objects.get(idempotency_key=f"charge-{payment.id}")
+    assert payment.provider_charge_id == charge.id
+    ids = {"payment_id": str(payment.id), "booking_id": data["booking_id"], "user_id": data["user_id"]}
+    if status == "succeeded":
+        assert [e["data"] for e in published(types.PAYMENT_SUCCEEDED)] == [
+            {**ids, "amount": "12.50", "currency": "EUR"}
+        ]
+        assert types_published() == [types.PAYMENT_SUCCEEDED]
+    else:
+        assert [e["data"] for e in published(types.PAYMENT_FAILED)] == [{**ids, "reason": reason}]
+        assert types_published() == [types.PAYMENT_FAILED]
+
+
+def test_published_events_carry_the_sagas_correlation_id(commit, enqueued):
+    correlation_id = uuid.uuid4()
+    commit(types.BOOKING_CREATED, booking_created_data(), correlation_id=correlation_id)
+
+    enqueued.run()
+
+    assert [e["correlation_id"] for e in published()] == [str(correlation_id)]
+
+
+def test_created_delivered_three_times_makes_one_payment_and_one_charge(commit, enqueued):
+    # given
+    data = booking_created_data()
+
+    # when: the same event id twice, then the same fact under a new id
+    event_id = uuid.uuid4()
+    outcomes = [
+        commit(types.BOOKING_CREATED, data, event_id=event_id),
+        commit(types.BOOKING_CREATED, data, event_id=event_id),
+        commit(types.BOOKING_CREATED, data),
+    ]
+    enqueued.run()
+    charge_payment.apply(args=[str(Payment.objects.get().id)]).get()  # a stray duplicate task too
+
+    # then
+    assert outcomes == ["applied", "duplicate", "applied"]
+    payment = Payment.objects.get()
+    assert payment.status == "succeeded"
+    assert charges(payment) == ["succeeded"]
+    assert types_published() == [types.PAYMENT_SUCCEEDED]
+
+
+def test_zero_decimal_currency_is_stored_in_its_own_minor_units(commit, enqueued):
+    commit(types.BOOKING_CREATED, booking_created_data(amount="1500.00", currency="JPY"))
+    enqueued.run()
+
+    payment = Payment.objects.get()
+    assert (payment.amount_minor, payment.amount) == (1500, "1500")
+    assert SimulatedCharge.objects.get().amount_minor == 1500
+    assert published(types.PAYMENT_SUCCEEDED)[0]["data"]["amount"] == "1500.00"
+
+
+def test_an_amount_the_currency_cannot_hold_is_refused_and_changes_nothing(commit, enqueued):
+    with pytest.raises(EventSchemaError, match="JPY"):
+        commit(types.BOOKING_CREATED, booking_created_data(amount="1500.50", currency="JPY"))
+
+    assert not Payment.objects.exists()
+    assert not InboxEvent.objects.exists()
+    assert enqueued.calls == []
+    assert published() == []
+
+
+# Transient provider errors and crashes -------------------------------------------------------
+
+
+def test_transient_errors_are_retried_then_the_charge_succeeds(commit, enqueued, settings, monkeypatch):
+    # given: the provider fails twice, then answers
+    settings.PAYMENT_PROVIDER_TRANSIENT_ERROR_RATE = 0.5
+    draws = iter([0.1, 0.2, 0.9])
+    monkeypatch.setattr(simulated._random, "random", lambda: next(draws))
+    commit(types.BOOKING_CREATED, booking_created_data())
+
+    # when
+    enqueued.run()
+
+    # then
+    payment = Payment.objects.get()
+    assert (payment.status, payment.attempts) == ("succeeded", 3)
+    assert charges(payment) == ["succeeded"]
+    assert types_published() == [types.PAYMENT_SUCCEEDED]
+
+
+def test_a_provider_down_through_every_retry_fails_the_payment(commit, enqueued, settings):
+    # given
+    settings.PAYMENT_PROVIDER_TRANSIENT_ERROR_RATE = 1.0
+    settings.PAYMENT_PROVIDER_MAX_RETRIES = 3
+    data = booking_created_data()
+    commit(types.BOOKING_CREATED, data)
+
+    # when
+    enqueued.run()
+
+    # then
+    payment = Payment.objects.get()
+    assert (payment.status, payment.failure_reason, payment.attempts) == ("failed", "provider_unavailable", 4)
+    assert charges(payment) == []
+    assert [e["data"]["reason"] for e in published()] == ["provider_unavailable"]
+
+
+def test_a_crash_between_the_provider_charge_and_our_commit_charges_once(commit, enqueued, monkeypatch):
+    # given: recording the result fails once after the provider has charged
+    commit(types.BOOKING_CREATED, booking_created_data())
+    payment = Payment.objects.get()
+    real_publish = services.publish
+    crashes = iter([True])
+
+    def crash_once(*args, **kwargs):
+        if next(crashes, False):
+            raise ConnectionError("worker lost its database mid-commit")
+        return real_publish(*args, **kwargs)
+
+    monkeypatch.setattr(services, "publish", crash_once)
+
+    # when
+    with pytest.raises(ConnectionError):
+        charge_payment.apply(args=[str(payment.id)]).get()
+    payment.refresh_from_db()
+    assert (payment.status, charges(payment)) == ("pending", ["succeeded"])  # provider charged, we did not record
+    charge_payment.apply(args=[str(payment.id)]).get()  # the redelivered task (acks_late)
+
+    # then
+    payment.refresh_from_db()
+    assert (payment.status, payment.attempts) == ("succeeded", 2)
+    assert charges(payment) == ["succeeded"]
+    assert types_published() == [types.PAYMENT_SUCCEEDED]
+
+
+def test_the_sweeper_requeues_charges_and_refunds_left_untouched(enqueued, settings):
+    # given
+    settings.PAYMENT_STUCK_AFTER_SECONDS = 60
+    old = timezone.now() - dt.timedelta(seconds=61)
+    stuck_charge = PaymentFactory()
+    stuck_refund = PaymentFactory(status="succeeded", refund_requested=True, provider_charge_id="ch_x")
+    fresh = PaymentFactory()
+    done = PaymentFactory(status="failed")
+    Payment.objects.filter(id__in=[stuck_charge.id, stuck_refund.id, done.id]).update(updated_at=old)
+
+    # when
+    sweep_stuck_payments.apply().get()
+    sweep_stuck_payments.apply().get()  # touched: not swept again straight away
+
+    # then
+    assert enqueued.calls == [("charge", str(stuck_charge.id)), ("refund", str(stuck_refund.id))]
+    assert fresh.id not in {uuid.UUID(payment_id) for _, payment_id in enqueued.calls}
+    assert published() == []
+
+
+# Cancelled -----------------------------------------------------------------------------------
+
+
+def paid_booking(commit, enqueued) -> tuple[dict, Payment]:
+    data = booking_created_data(amount="30.00")
+    commit(types.BOOKING_CREATED, data)
+    enqueued.run()
+    return data, Payment.objects.get(booking_id=data["booking_id"])
+
+
+def test_cancelled_for_a_paid_booking_delivered_three_times_refunds_once(commit, enqueued):
+    # given
+    created, payment = paid_booking(commit, enqueued)
+    cancelled = booking_cancelled_data(created)
+    event_id = uuid.uuid4()
+
+    # when
+    outcomes = [
+        commit(types.BOOKING_CANCELLED, cancelled, event_id=event_id),
+        commit(types.BOOKING_CANCELLED, cancelled, event_id=event_id),
+        commit(types.BOOKING_CANCELLED, cancelled),
+    ]
+    enqueued.run()
+    refund_payment.apply(args=[str(payment.id)]).get()  # a stray duplicate task too
+
+    # then
+    assert outcomes == ["applied", "duplicate", "applied"]
+    payment.refresh_from_db()
+    assert payment.status == "refunded"
+    assert payment.provider_refund_id == SimulatedRefund.objects.get().id
+    assert refunds(payment) == 1
+    assert charges(payment) == ["succeeded"]
+    assert types_published() == [types.PAYMENT_SUCCEEDED, types.PAYMENT_REFUNDED]
+    assert published(types.PAYMENT_REFUNDED)[0]["data"] == {
+        "payment_id": str(payment.id),
+        "booking_id": created["booking_id"],
+        "user_id": created["user_id"],
+        "amount": "30.00",
+        "currency": "EUR",
+    }
+
+
+def test_cancelled_before_created_means_the_late_created_is_never_charged(commit, enqueued):
+    # given: out of order
+    created = booking_created_data()
+    commit(types.BOOKING_CANCELLED, booking_cancelled_data(created, reason="expired"))
+
+    # when
+    commit(types.BOOKING_CREATED, created)
+    enqueued.run()
+
+    # then
+    payment = Payment.objects.get()
+    assert (payment.status, payment.failure_reason, payment.amount_minor, payment.currency) == (
+        "failed",
+        "booking_cancelled",
+        2500,
+        "EUR",
+    )
+    assert enqueued.calls == []
+    assert not SimulatedCharge.objects.exists()
+    assert published() == []
+
+
+def test_cancel_before_the_charge_started_charges_nothing(commit, enqueued):
+    # given: created, its charge task still queued
+    created = booking_created_data()
+    commit(types.BOOKING_CREATED, created)
+
+    # when
+    commit(types.BOOKING_CANCELLED, booking_cancelled_data(created, reason="expired"))
+    enqueued.run()
+
+    # then
+    payment = Payment.objects.get()
+    assert (payment.status, payment.failure_reason, payment.refund_requested) == ("failed", "booking_cancelled", True)
+    assert not SimulatedCharge.objects.exists()
+    assert published() == []
+
+
+def test_late_success_after_cancel_is_refunded(commit, enqueued, monkeypatch):
+    # given: the charge is in flight (attempt counted, provider not answered yet) when the cancel arrives
+    created = booking_created_data()
+    commit(types.BOOKING_CREATED, created)
+    payment = Payment.objects.get()
+    real_charge = simulated.SimulatedProvider.charge
+
+    def charge_during_cancel(self, **kwargs):
+        commit(types.BOOKING_CANCELLED, booking_cancelled_data(created, reason="expired"))
+        return real_charge(self, **kwargs)
+
+    monkeypatch.setattr(simulated.SimulatedProvider, "charge", charge_during_cancel)
+
+    # when
+    enqueued.run()
+
+    # then
+    payment.refresh_from_db()
+    assert payment.status == "refunded"
+    assert (charges(payment), refunds(payment)) == (["succeeded"], 1)
+    assert types_published() == [types.PAYMENT_SUCCEEDED, types.PAYMENT_REFUNDED]
+
+
+def test_late_decline_after_cancel_fails_quietly(commit, enqueued, monkeypatch):
+    created = booking_created_data(payment_method="pm_card_chargeDeclined")
+    commit(types.BOOKING_CREATED, created)
+    real_charge = simulated.SimulatedProvider.charge
+
+    def charge_during_cancel(self, **kwargs):
+        commit(types.BOOKING_CANCELLED, booking_cancelled_data(created))
+        return real_charge(self, **kwargs)
+
+    monkeypatch.setattr(simulated.SimulatedProvider, "charge", charge_during_cancel)
+
+    enqueued.run()
+
+    payment = Payment.objects.get()
+    assert (payment.status, payment.failure_reason) == ("failed", "card_declined")
+    assert published() == []
+
+
+@pytest.mark.parametrize("status", ["failed", "refunded"])
+def test_cancelled_for_a_failed_or_refunded_payment_changes_nothing(commit, enqueued, status):
+    # given
+    payment = PaymentFactory(status=status)
+    before = Payment.objects.values().get()
+
+    # when
+    commit(
+        types.BOOKING_CANCELLED,
+        {"booking_id": str(payment.booking_id), "user_id": str(payment.user_id), "reason": "user_cancelled"},
+    )
+
+    # then
+    assert Payment.objects.values().get() == before
+    assert enqueued.calls == []
+    assert published() == []
+
+
+def test_refund_survives_transient_errors(commit, enqueued, settings, monkeypatch):
+    # given
+    created, payment = paid_booking(commit, enqueued)
+    settings.PAYMENT_PROVIDER_TRANSIENT_ERROR_RATE = 0.5
+    draws = iter([0.1, 0.9])
+    monkeypatch.setattr(simulated._random, "random", lambda: next(draws))
+
+    # when
+    commit(types.BOOKING_CANCELLED, booking_cancelled_data(created))
+    enqueued.run()
+
+    # then
+    payment.refresh_from_db()
+    assert (payment.status, refunds(payment)) == ("refunded", 1)
+
+
+def test_a_refund_the_provider_cannot_reach_is_left_for_the_sweeper(commit, enqueued, settings):
+    created, payment = paid_booking(commit, enqueued)
+    settings.PAYMENT_PROVIDER_TRANSIENT_ERROR_RATE = 1.0
+    settings.PAYMENT_PROVIDER_MAX_RETRIES = 2
+
+    commit(types.BOOKING_CANCELLED, booking_cancelled_data(created))
+    enqueued.run()
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.refund_requested, refunds(payment)) == ("succeeded", True, 0)
+    assert types_published() == [types.PAYMENT_SUCCEEDED]
