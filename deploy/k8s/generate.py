@@ -68,11 +68,32 @@ def pod_security(uid: int) -> dict:
     }
 
 
-def secret_env(name: str, key: str) -> dict:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": "app-secrets", "key": key}}}
+def secret_env(name: str, key: str, *, optional: bool = False) -> dict:
+    ref = {"name": "app-secrets", "key": key, **({"optional": True} if optional else {})}
+    return {"name": name, "valueFrom": {"secretKeyRef": ref}}
 
 
 # --- a service: web, worker, beat, migrate job, Service, HPA, PDB -------------------------------
+
+
+# What one service needs beyond the common settings: (extra env, extra volumes, extra mounts).
+JWT_KEY_DIR = "/etc/auth-jwt"
+SERVICE_EXTRAS = {
+    # The signing key is a file from its own Secret (created out of band, see docs/deployment.md),
+    # so rotating it is a Secret update plus AUTH_JWT_PREVIOUS_PUBLIC_KEY_FILES for the old one.
+    "auth": (
+        [{"name": "AUTH_JWT_PRIVATE_KEY_FILE", "value": f"{JWT_KEY_DIR}/private.pem"}],
+        [{"name": "jwt-key", "secret": {"secretName": "auth-jwt-key", "defaultMode": 0o440}}],
+        [{"name": "jwt-key", "mountPath": JWT_KEY_DIR, "readOnly": True}],
+    ),
+    "payment": ([secret_env("PAYMENT_WEBHOOK_SECRETS", "PAYMENT_WEBHOOK_SECRETS")], [], []),
+    # Without EMAIL_HOST the service writes mail to files under $VAR_DIR/mail (dev clusters).
+    "notification": (
+        [secret_env("EMAIL_HOST_PASSWORD", "EMAIL_HOST_PASSWORD", optional=True)],
+        [{"name": "mail", "emptyDir": {"sizeLimit": "256Mi"}}],
+        [{"name": "mail", "mountPath": "/app/var/mail"}],
+    ),
+}
 
 
 def app_env(name: str) -> list[dict]:
@@ -83,6 +104,7 @@ def app_env(name: str) -> list[dict]:
         secret_env("DATABASE_URL", f"{upper}_DATABASE_URL"),
         secret_env("DJANGO_SECRET_KEY", f"{upper}_DJANGO_SECRET_KEY"),
         secret_env("CELERY_BROKER_URL", "CELERY_BROKER_URL"),
+        *SERVICE_EXTRAS.get(name, ([], [], []))[0],
     ]
 
 
@@ -97,7 +119,10 @@ def app_container(name: str, role: str, resources: dict) -> dict:
         "resources": resources,
         "securityContext": restricted_container(),
         # The root filesystem is read-only; Celery beat's schedule, gunicorn and Python need /tmp.
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [
+            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - a private emptyDir
+            *SERVICE_EXTRAS.get(name, ([], [], []))[2],
+        ],
     }
 
 
@@ -122,7 +147,10 @@ def pod_spec(name: str, containers: list[dict], init: list[dict] | None = None, 
         "automountServiceAccountToken": False,
         **({"initContainers": init} if init else {}),
         "containers": containers,
-        "volumes": [{"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}}],
+        "volumes": [
+            {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "64Mi"}},
+            *SERVICE_EXTRAS.get(name, ([], [], []))[1],
+        ],
     }
     spec.update(extra)
     return spec
@@ -133,7 +161,11 @@ def deployment(name: str, role: str, replicas: int, container: dict, **spec_extr
     annotations = {}
     if role == "web":
         port = SERVICES[name][0]
-        annotations = {"prometheus.io/scrape": "true", "prometheus.io/port": str(port), "prometheus.io/path": "/metrics"}
+        annotations = {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": str(port),
+            "prometheus.io/path": "/metrics",
+        }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -248,7 +280,10 @@ def hpa(name: str) -> dict:
             "minReplicas": 2,
             "maxReplicas": 6,
             "metrics": [
-                {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
             ],
         },
     }
@@ -476,9 +511,11 @@ def network_policy_documents(name: str) -> list[dict]:
                 "ingress": [
                     # Only pods that declare this database as theirs (its service and its backup).
                     {"from": [pods(**{DATABASE_CLIENT_LABEL: db})], "ports": [port(5432)]},
-                    {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
-                     "ports": [port(9187)]},
-                ],  # fmt: skip
+                    {
+                        "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                        "ports": [port(9187)],
+                    },
+                ],
             },
         },
         {

@@ -122,7 +122,8 @@ def test_each_database_network_holds_only_its_own_service(compose):
 def test_infrastructure_and_tooling_are_present(compose):
     services = compose["services"]
 
-    assert services["rabbitmq"]["image"].startswith("rabbitmq:3") and "management" in services["rabbitmq"]["image"]
+    assert services["rabbitmq"]["image"].startswith("rabbitmq:3")
+    assert "management" in services["rabbitmq"]["image"]
     assert {"5672:5672", "15672:15672"} <= set(services["rabbitmq"]["ports"])
     assert services["nginx"]["ports"] == ["80:80"]
     for name in ("redis", "mailpit", "flower", "prometheus", "grafana"):
@@ -175,5 +176,6 @@ def test_backup_script_writes_the_files_the_seed_restores_from():
 
     for name, (_, _, _, database, user, _) in SERVICES.items():
         assert f"{name}:{database}:{user}" in script
-    assert "docker exec" in script and "pg_dump" in script
-    assert 'backup_${database}.sql' in script
+    assert "docker exec" in script
+    assert "pg_dump" in script
+    assert "backup_${database}.sql" in script

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from deploy.k8s import generate
 from tests.deploy.conftest import REPO_ROOT, SERVICES, kustomize, kustomize_path
@@ -98,12 +97,19 @@ def test_secret_template_has_the_seeds_keys_and_no_real_secret():
     docs = render_base()
     secret = named(docs, "Secret", "app-secrets")["stringData"]
 
-    for name, (_, _, _, database, user, password) in SERVICES.items():
+    for name, (_, _, _, database, user, _) in SERVICES.items():
         url = urlsplit(secret[f"{name.upper()}_DATABASE_URL"])
-        assert (url.username, url.hostname, url.port, url.path) == (user, f"postgres-{name}-service", 5432, f"/{database}")
+        assert (url.username, url.hostname, url.port, url.path) == (
+            user,
+            f"postgres-{name}-service",
+            5432,
+            f"/{database}",
+        )
         assert url.password == "CHANGE_ME"
     assert set(secret.values()) & {row[5] for row in SERVICES.values()} == set()
-    assert all("CHANGE_ME" in value for key, value in secret.items() if "PASS" in key or "SECRET" in key or "COOKIE" in key)
+    assert all(
+        "CHANGE_ME" in value for key, value in secret.items() if "PASS" in key or "SECRET" in key or "COOKIE" in key
+    )
 
 
 def test_dev_secrets_cover_every_key_of_the_template():
@@ -137,8 +143,12 @@ def test_each_service_has_web_worker_beat_with_probes_resources_hpa_pdb_and_a_mi
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         env = {e["name"]: e for e in container["env"]}
         assert container["args"] == [role]
-        assert container["resources"]["requests"] and container["resources"]["limits"]["memory"]
-        assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "app-secrets", "key": f"{name.upper()}_DATABASE_URL"}
+        assert container["resources"]["requests"]
+        assert container["resources"]["limits"]["memory"]
+        assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+            "name": "app-secrets",
+            "key": f"{name.upper()}_DATABASE_URL",
+        }
         assert env["DJANGO_SETTINGS_MODULE"]["value"] == f"{name}_service.settings.production"
     web = named(docs, "Deployment", f"{name}-web")["spec"]["template"]["spec"]["containers"][0]
     assert web["livenessProbe"]["httpGet"]["path"] == "/health/live/"
@@ -176,7 +186,8 @@ def test_ingress_routes_every_prefix_to_its_service_without_rewriting(rendered):
         for root in ("api", "admin", "static"):
             assert routes[f"/{root}/{prefix}"] == name
     assert routes["/.well-known/jwks.json"] == "auth"
-    assert routes["/api/auth/token/"] == "auth" and routes["/api/bookings/"] == "booking"
+    assert routes["/api/auth/token/"] == "auth"
+    assert routes["/api/bookings/"] == "booking"
     annotations = {k for ingress in by_kind(docs, "Ingress") for k in ingress["metadata"].get("annotations", {})}
     assert not any("rewrite-target" in key for key in annotations)
 
@@ -274,7 +285,11 @@ def reachable(policies, source: Pod, destination: Pod, port: int, protocol: str 
 
 
 def workload_pods(docs) -> dict[str, Pod]:
-    return {f"{d['kind']}/{d['metadata']['name']}": Pod(pod_template(d)["metadata"]["labels"]) for d in docs if d["kind"] in WORKLOAD_KINDS}
+    return {
+        f"{d['kind']}/{d['metadata']['name']}": Pod(pod_template(d)["metadata"]["labels"])
+        for d in docs
+        if d["kind"] in WORKLOAD_KINDS
+    }
 
 
 def service_pod(docs, service_name: str) -> Pod:
@@ -366,3 +381,31 @@ def test_the_matrix_catches_a_leak():
     named(docs, "NetworkPolicy", "postgres-movie-ingress")["spec"]["ingress"].append({"from": [{"podSelector": {}}]})
 
     assert reachable(policies, auth_web, movie_db, 5432)
+
+
+def test_every_mount_has_its_volume_and_every_secret_key_exists(rendered):
+    overlay, docs = rendered
+    template = set(named(render_base(), "Secret", "app-secrets")["stringData"])
+    for doc in docs:
+        if doc["kind"] not in WORKLOAD_KINDS:
+            continue
+        spec = pod_template(doc)["spec"]
+        volumes = {v["name"] for v in spec.get("volumes", [])}
+        volumes |= {t["metadata"]["name"] for t in doc["spec"].get("volumeClaimTemplates", [])}
+        for container in spec.get("initContainers", []) + spec["containers"]:
+            where = f"{overlay} {doc['kind']}/{doc['metadata']['name']}/{container['name']}"
+            assert {m["name"] for m in container.get("volumeMounts", [])} <= volumes, where
+            for env in container.get("env", []):
+                ref = env.get("valueFrom", {}).get("secretKeyRef")
+                if ref and ref["name"] == "app-secrets":
+                    assert ref["key"] in template, f"{where}: {ref['key']}"
+
+
+def test_auth_reads_its_signing_key_from_a_mounted_file(rendered):
+    _, docs = rendered
+    for role in ("web", "worker", "beat"):
+        spec = pod_template(named(docs, "Deployment", f"auth-{role}"))["spec"]
+        for container in spec["initContainers"] + spec["containers"]:
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            assert env["AUTH_JWT_PRIVATE_KEY_FILE"] == "/etc/auth-jwt/private.pem"
+        assert {"name": "jwt-key", "secret": {"secretName": "auth-jwt-key", "defaultMode": 0o440}} in spec["volumes"]

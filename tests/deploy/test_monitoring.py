@@ -98,7 +98,8 @@ def test_outbox_alert_fires_after_a_minute():
 def test_connection_alert_compares_use_with_the_limit():
     expr = alert_rules()["DatabaseConnectionsNearLimit"]["expr"]
 
-    assert "pg_stat_activity_count" in expr and "pg_settings_max_connections" in expr
+    assert "pg_stat_activity_count" in expr
+    assert "pg_settings_max_connections" in expr
 
 
 @pytest.mark.parametrize("alert", sorted(alert_rules()))
@@ -135,8 +136,10 @@ def test_dashboard_repeats_a_row_per_service():
     board = dashboard()
     (variable,) = board["templating"]["list"]
 
-    assert variable["name"] == "service" and variable["includeAll"]
-    assert board["panels"][0]["type"] == "row" and board["panels"][0]["repeat"] == "service"
+    assert variable["name"] == "service"
+    assert variable["includeAll"]
+    assert board["panels"][0]["type"] == "row"
+    assert board["panels"][0]["repeat"] == "service"
     per_service = [e for e in dashboard_exprs() if "bookings_pending_overdue" not in e]
     assert all('service="$service"' in expr for expr in per_service)
 
