@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from . import rendering
 from .models import Contact, Notification, Ticket
@@ -319,7 +320,7 @@ def notification_enqueue(*, notification_id: uuid.UUID) -> None:
     def enqueue() -> None:
         try:
             send_notification.delay(str(notification_id))
-        except Exception:  # the broker is down: the stale sweep enqueues it again later
+        except (KombuError, OSError):  # the broker is down: the stale sweep enqueues it again later
             logger.exception("could not enqueue notification %s", notification_id)
 
     transaction.on_commit(enqueue)

@@ -1,0 +1,232 @@
+"""Delivery: retries with backoff on transient SMTP errors, a bound, the admin's resend."""
+
+import datetime as dt
+import smtplib
+import uuid
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.urls import reverse
+from django.utils import timezone
+
+from common.events import types
+from common.events.testing import deliver, published
+from notification_service.notifications import services
+from notification_service.notifications.models import Notification
+from notification_service.notifications.tasks import resend_stale, send_notification
+
+from .factories import ContactFactory, NotificationFactory, confirmed_data
+
+pytestmark = pytest.mark.django_db
+
+FAKE_SMTP = "notification_service.notifications.tests.test_delivery.FakeSMTPBackend"
+
+
+class FakeSMTPBackend(BaseEmailBackend):
+    """The SMTP server (the outside world): fails with ``error`` for the next ``failures`` sends."""
+
+    failures = 0
+    error: Exception = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+    calls = 0
+
+    def send_messages(self, email_messages):
+        FakeSMTPBackend.calls += 1
+        if FakeSMTPBackend.failures:
+            FakeSMTPBackend.failures -= 1
+            raise FakeSMTPBackend.error
+        mail.outbox.extend(email_messages)
+        return len(email_messages)
+
+
+@pytest.fixture
+def smtp(settings):
+    settings.EMAIL_BACKEND = FAKE_SMTP
+    FakeSMTPBackend.failures = 0
+    FakeSMTPBackend.calls = 0
+    FakeSMTPBackend.error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+    return FakeSMTPBackend
+
+
+def test_transient_smtp_failures_are_retried_and_the_email_is_sent(run_on_commit, smtp):
+    # given an SMTP server that drops the connection three times
+    smtp.failures = 3
+    contact = ContactFactory()
+
+    # when a ticket is to be sent
+    run_on_commit(deliver, types.BOOKING_CONFIRMED, confirmed_data(user_id=str(contact.user_id)))
+
+    # then it was tried four times and sent once
+    notification = Notification.objects.get()
+    assert smtp.calls == 4
+    assert notification.status == "sent"
+    assert notification.attempts == 4
+    assert notification.sent_at is not None
+    assert notification.next_attempt_at is None
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [contact.email]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPServerDisconnected("gone"),
+        smtplib.SMTPConnectError(421, b"try later"),
+        smtplib.SMTPDataError(451, b"local error"),
+        smtplib.SMTPRecipientsRefused({"a@example.com": (450, b"mailbox busy")}),
+        ConnectionRefusedError(111, "Connection refused"),
+        TimeoutError("timed out"),
+    ],
+)
+def test_transient_errors_schedule_a_retry_with_exponential_backoff(smtp, error):
+    # given a pending notification and an SMTP server failing transiently
+    smtp.error = error
+    smtp.failures = 1
+    notification = NotificationFactory()
+
+    # when the task's service tries once
+    before = timezone.now()
+    delivery = services.notification_deliver(notification_id=notification.id)
+
+    # then a retry is asked for after the base delay, and the attempt is recorded
+    assert delivery == services.Delivery(services.DeliveryOutcome.RETRY, retry_in=30)
+    notification.refresh_from_db()
+    assert notification.status == "pending"
+    assert notification.attempts == 1
+    assert notification.last_error.startswith(type(error).__name__)
+    assert before + dt.timedelta(seconds=30) <= notification.next_attempt_at
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        smtplib.SMTPRecipientsRefused({"a@example.com": (550, b"no such user")}),
+        smtplib.SMTPDataError(554, b"rejected"),
+        smtplib.SMTPAuthenticationError(535, b"bad credentials"),
+    ],
+)
+def test_permanent_smtp_errors_fail_at_once(smtp, error):
+    smtp.error = error
+    smtp.failures = 1
+    notification = NotificationFactory()
+
+    send_notification.apply(args=[str(notification.id)])
+
+    notification.refresh_from_db()
+    assert smtp.calls == 1
+    assert notification.status == "failed"
+    assert notification.attempts == 1
+    assert notification.last_error.startswith(type(error).__name__)
+    assert mail.outbox == []
+
+
+def test_backoff_doubles_up_to_the_cap(settings):
+    settings.NOTIFICATIONS = {
+        **settings.NOTIFICATIONS,
+        "SEND_RETRY_BACKOFF_SECONDS": 30,
+        "SEND_RETRY_BACKOFF_MAX_SECONDS": 300,
+    }
+
+    assert [services.retry_delay(attempt) for attempt in range(1, 7)] == [30, 60, 120, 240, 300, 300]
+
+
+def test_smtp_failing_for_good_fails_after_the_retries_and_shows_in_the_admin(run_on_commit, smtp, admin_client):
+    # given an SMTP server that never accepts the message
+    smtp.failures = 1000
+    contact = ContactFactory()
+
+    # when a ticket is to be sent
+    run_on_commit(deliver, types.BOOKING_CONFIRMED, confirmed_data(user_id=str(contact.user_id)))
+
+    # then one try plus five retries were made, and the notification is failed
+    notification = Notification.objects.get()
+    assert smtp.calls == 6
+    assert notification.status == "failed"
+    assert notification.attempts == 6
+    assert notification.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
+    assert notification.sent_at is None
+    assert mail.outbox == []
+
+    # and staff find it in the admin by its status
+    response = admin_client.get(reverse("admin:notifications_notification_changelist"), {"status__exact": "failed"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [notification]
+    detail = admin_client.get(reverse("admin:notifications_notification_change", args=[notification.id]))
+    assert detail.status_code == 200
+    assert b"SMTPServerDisconnected: Connection unexpectedly closed" in detail.content
+
+
+def test_admin_resend_sends_a_failed_notification_again(run_on_commit, smtp, admin_client):
+    # given a failed notification, and SMTP working again
+    notification = NotificationFactory(
+        status="failed", attempts=6, last_error="SMTPServerDisconnected: Connection unexpectedly closed"
+    )
+
+    # when staff resend it from the admin
+    response = run_on_commit(
+        admin_client.post,
+        reverse("admin:notifications_notification_changelist"),
+        {"action": "resend", "_selected_action": [str(notification.id)]},
+    )
+
+    # then it goes through the same delivery and is sent
+    assert response.status_code == 302
+    notification.refresh_from_db()
+    assert notification.status == "sent"
+    assert notification.attempts == 1
+    assert notification.last_error == ""
+    assert [message.to for message in mail.outbox] == [[notification.recipient]]
+    assert published() == []
+
+
+def test_send_task_does_nothing_for_a_sent_notification(smtp):
+    notification = NotificationFactory(status="sent", attempts=1, sent_at=timezone.now())
+
+    result = send_notification.apply(args=[str(notification.id)])
+
+    assert result.get() == "done"
+    assert smtp.calls == 0
+    notification.refresh_from_db()
+    assert notification.attempts == 1
+
+
+def test_send_task_for_an_unknown_id_is_a_no_op(smtp):
+    assert send_notification.apply(args=[str(uuid.uuid4())]).get() == "missing"
+    assert smtp.calls == 0
+
+
+def test_development_default_writes_the_email_to_a_file(settings, tmp_path):
+    # given the file backend of the development default
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    notification = NotificationFactory(recipient="ada@example.com", subject="Welcome to Movie Tickets")
+
+    # when it is sent
+    send_notification.apply(args=[str(notification.id)])
+
+    # then the whole message is in a file
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1
+    content = files[0].read_text()
+    assert "To: ada@example.com" in content
+    assert "Subject: Welcome to Movie Tickets" in content
+    assert f"X-Notification-Id: {notification.id}" in content
+
+
+def test_stale_pending_notifications_are_enqueued_again(run_on_commit, smtp):
+    # given a pending notification whose task was lost long ago, and a fresh one
+    stale = NotificationFactory()
+    fresh = NotificationFactory()
+    Notification.objects.filter(id=stale.id).update(updated_at=timezone.now() - dt.timedelta(hours=1))
+
+    # when the sweep runs
+    result = run_on_commit(resend_stale.apply)
+
+    # then only the stale one is sent
+    assert result.get() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == "sent"
+    assert fresh.status == "pending"
+    assert len(mail.outbox) == 1
