@@ -1,0 +1,164 @@
+"""The consumer: each event's effect once, whatever the broker redelivers; poison set aside."""
+
+import json
+import random
+import uuid
+
+import pytest
+from kombu import Producer
+from kombu.pools import connections
+
+from common.events import types
+from common.events.broker import broker_connection
+from common.events.conf import queue_name
+from common.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, replay_dead_letters
+from common.events.models import InboxEvent
+from common.events.testing import make_envelope
+from common.events.topology import dead_letter_queue, declare_all, exchange
+from common.tests.app.events import POISON_AMOUNT
+from common.tests.app.models import Counter
+from common.tests.events.support import dead_queue_size, drain, events_queue_size, payment_data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def send_raw(bodies: list, *, routing_key: str | None = None, to_queue: str | None = None) -> None:
+    """Put bodies on the broker as a relay would (or straight into a queue by name)."""
+    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+        declare_all(conn.default_channel)
+        producer = Producer(conn.default_channel, auto_declare=False)
+        for body in bodies:
+            is_envelope = isinstance(body, dict)
+            producer.publish(
+                json.dumps(body) if is_envelope else body,
+                exchange="" if to_queue else exchange(),
+                routing_key=to_queue or routing_key or body["type"],
+                content_type="application/json",
+                delivery_mode=2,
+                message_id=body["id"] if is_envelope else str(uuid.uuid4()),
+            )
+
+
+def test_each_of_200_events_delivered_three_times_shuffled_takes_effect_once():
+    # given 200 events, each put on the queue three times in a random order
+    envelopes = [make_envelope(types.PAYMENT_SUCCEEDED, payment_data()) for _ in range(200)]
+    deliveries = envelopes * 3
+    random.shuffle(deliveries)
+    send_raw(deliveries)
+
+    # when the consumer takes all 600 messages
+    assert drain(expected=600) == 600
+
+    # then each payment was counted once, each event is in the inbox once, the queue is empty
+    counts = dict(Counter.objects.values_list("key", "value"))
+    assert counts == {envelope["data"]["payment_id"]: 1 for envelope in envelopes}
+    assert InboxEvent.objects.count() == 200
+    assert events_queue_size() == 0
+    assert dead_queue_size() == 0
+
+
+def test_poison_message_reaches_the_dead_letter_queue_after_bounded_retries_while_100_good_ones_pass():
+    # given a handler that always fails for one payment, among 100 good ones
+    poison = make_envelope(types.PAYMENT_SUCCEEDED, payment_data(amount=POISON_AMOUNT))
+    good = [make_envelope(types.PAYMENT_SUCCEEDED, payment_data()) for _ in range(100)]
+    send_raw([*good[:50], poison, *good[50:]])
+
+    # when the consumer runs until the queue is quiet
+    drain(idle=1.5)
+
+    # then every good event took effect once
+    for envelope in good:
+        assert Counter.objects.get(key=envelope["data"]["payment_id"]).value == 1
+    # and the poison one is in the dead-letter queue, with its attempts and error, and no effect
+    assert not Counter.objects.filter(key=poison["data"]["payment_id"]).exists()
+    assert not InboxEvent.objects.filter(id=poison["id"]).exists()
+    assert events_queue_size() == 0
+    dead = _get_dead()
+    assert json.loads(dead.body) == poison
+    assert dead.headers[ATTEMPTS_HEADER] == 4  # CONSUMER_MAX_ATTEMPTS of the test settings
+    assert dead.headers[ERROR_HEADER] == "RuntimeError: this payment can never be applied"
+    assert dead.properties["message_id"] == poison["id"]
+
+
+def _get_dead(service: str = "common"):
+    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+        message = dead_letter_queue(service)(conn.default_channel).get(no_ack=True, accept=["json"])
+        assert message is not None
+        return message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "this is not JSON",
+        json.dumps(["a", "list"]),
+        json.dumps({"id": "not-a-uuid", "type": types.PAYMENT_SUCCEEDED}),
+    ],
+    ids=["not-json", "not-an-object", "not-an-envelope"],
+)
+def test_malformed_message_goes_straight_to_the_dead_letter_queue(body):
+    # given a message that can never be an event, on this service's queue
+    send_raw([body], to_queue=queue_name("common"))
+
+    # when the consumer takes it
+    assert drain(expected=1) == 1
+
+    # then it is in the dead-letter queue after one attempt, body untouched, nothing applied
+    dead = _get_dead()
+    assert (dead.body.decode() if isinstance(dead.body, bytes) else dead.body) == body
+    assert dead.headers[ATTEMPTS_HEADER] == 1
+    assert dead.headers[ERROR_HEADER].startswith("PoisonMessageError: ")
+    assert events_queue_size() == 0
+    assert InboxEvent.objects.count() == 0
+
+
+def test_event_whose_data_breaks_the_schema_is_dead_lettered_without_retries():
+    # given an envelope whose data does not match the catalogue (a producer bug)
+    envelope = make_envelope(types.PAYMENT_SUCCEEDED, payment_data())
+    envelope["data"]["amount"] = "twelve"
+    send_raw([envelope])
+
+    # when the consumer takes it
+    assert drain(expected=1) == 1
+
+    # then it is dead on the first attempt, with no effect
+    dead = _get_dead()
+    assert dead.headers[ATTEMPTS_HEADER] == 1
+    assert dead.headers[ERROR_HEADER].startswith("PoisonMessageError: payments.payment.succeeded data does not match")
+    assert Counter.objects.count() == 0
+    assert InboxEvent.objects.count() == 0
+
+
+def test_unknown_event_type_is_acknowledged_without_effect(caplog):
+    # given an event of a type this version does not know, sent to this service's queue
+    envelope = make_envelope(types.PAYMENT_SUCCEEDED, payment_data())
+    envelope["type"] = "payments.payment.disputed"
+    send_raw([envelope], to_queue=queue_name("common"))
+
+    # when the consumer takes it
+    with caplog.at_level("INFO", logger="common.events.processing"):
+        assert drain(expected=1) == 1
+
+    # then it is acked and logged, nothing else
+    assert events_queue_size() == 0
+    assert dead_queue_size() == 0
+    assert InboxEvent.objects.count() == 0
+    assert f"no handler for payments.payment.disputed {envelope['id']}" in caplog.text
+
+
+def test_replayed_dead_letters_are_consumed_again():
+    # given an event dead-lettered because its handler failed every time
+    poison = make_envelope(types.PAYMENT_SUCCEEDED, payment_data(amount=POISON_AMOUNT))
+    send_raw([poison])
+    drain(idle=1.0)
+    assert dead_queue_size() == 1
+
+    # when the dead letters are replayed
+    moved = replay_dead_letters("common")
+
+    # then the message is back on the events queue with its attempts reset
+    assert moved == 1
+    assert dead_queue_size() == 0
+    assert events_queue_size() == 1
+    drain(idle=1.0)
+    assert dead_queue_size() == 1
