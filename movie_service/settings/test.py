@@ -1,5 +1,7 @@
 """Tests: fast hashing, e-mail kept in memory, everything else as configured."""
 
+import os
+
 from common.auth.testing import test_jwks
 
 from .base import *  # noqa: F403
@@ -10,3 +12,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Tokens in tests are signed with a key made for the test run (common.auth.testing).
 COMMON = {**COMMON, "AUTH": {"JWKS": test_jwks()}}
+
+# A shared Redis holds the running service's keys too: tests keep to their own prefix.
+CACHES = {
+    **CACHES,
+    "default": {**CACHES["default"], "KEY_PREFIX": f"movie-test{os.environ.get('TEST_DB_SUFFIX', '')}"},
+}
