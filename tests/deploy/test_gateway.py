@@ -96,7 +96,9 @@ class Stub(BaseHTTPRequestHandler):
         }
         self.server.seen.append(record)
         payload = json.dumps({**record, "padding": "x" * 2048}).encode()
-        self.send_response(200)
+        # ?status=N makes the stub answer N itself, like a service's own 404 or failing readiness.
+        status = int(self.path.split("status=", 1)[1][:3]) if "status=" in self.path else 200
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -201,6 +203,14 @@ def test_unrouted_paths_are_json_404(gateway_url, path):
 
     assert resp.status == 404
     assert json.loads(data) == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("status", [404, 429, 503])
+def test_errors_from_a_service_pass_through_unchanged(gateway_url, status):
+    resp, data = request(gateway_url, "GET", f"/api/bookings/x/?status={status}")
+
+    assert resp.status == status
+    assert json.loads(data)["service"] == "booking"  # the service's body, not the gateway's
 
 
 def test_client_request_id_is_passed_through(gateway_url, stubs):
