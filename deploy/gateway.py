@@ -52,11 +52,7 @@ def default_upstreams(target: str) -> dict[str, str]:
 def _process_settings(target: str, run_dir: Path) -> str:
     if target == "compose":
         return "worker_processes auto;\npid /var/run/nginx.pid;\nerror_log /dev/stderr warn;"
-    return (
-        "worker_processes 1;\n"
-        f"pid {run_dir / 'nginx.pid'};\n"
-        f"error_log {run_dir / 'logs' / 'error.log'} warn;"
-    )
+    return f"worker_processes 1;\npid {run_dir / 'nginx.pid'};\nerror_log {run_dir / 'logs' / 'error.log'} warn;"
 
 
 def _http_paths(target: str, run_dir: Path) -> str:
