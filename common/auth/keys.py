@@ -5,7 +5,8 @@ returning a JWKS, used by the auth service for its own keys), ``COMMON["AUTH"]["
 dict, set by tests or config), ``JWKS_FILE`` (env ``AUTH_JWKS_FILE``), or ``JWKS_URL`` (env
 ``AUTH_JWKS_URL``) fetched once and cached. An unknown ``kid`` refetches the URL (at most every
 ``JWKS_REFRESH_SECONDS``), so a rotated key is picked up without restart and without a call to
-the auth service per request.
+the auth service per request; after ``JWKS_MAX_AGE_SECONDS`` the next request refetches it too,
+so a key withdrawn from the JWKS stops verifying (if the refetch fails, the known keys stay).
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "JWKS": None,
     "JWKS_FILE": None,
     "JWKS_URL": "http://127.0.0.1:8001/api/auth/jwks/",
+    # An unknown kid refetches at most this often; a known one is trusted from the cache for at
+    # most JWKS_MAX_AGE_SECONDS, so a key removed from the JWKS stops verifying everywhere.
     "JWKS_REFRESH_SECONDS": 30,
+    "JWKS_MAX_AGE_SECONDS": 300,
     "JWKS_TIMEOUT_SECONDS": 2,
     "LEEWAY_SECONDS": 5,
     # Staff single sign-on to the Django admins (common.auth.admin_sso).
@@ -127,11 +131,14 @@ def get_public_key(kid: str | None):
     with _lock:
         stale = _cache["source"] != source
         unknown = kid not in _cache["keys"]
-        may_refresh = time.monotonic() - _cache["fetched_at"] > options["JWKS_REFRESH_SECONDS"]
-        if stale or (unknown and may_refresh) or not _cache["keys"]:
+        age = time.monotonic() - _cache["fetched_at"]
+        expired = age > options["JWKS_MAX_AGE_SECONDS"]
+        may_refresh = age > options["JWKS_REFRESH_SECONDS"]
+        if stale or expired or (unknown and may_refresh) or not _cache["keys"]:
             try:
                 _cache["keys"] = _parse(_load_jwks(options))
             except (OSError, ValueError, jwt.InvalidKeyError) as exc:
+                # The auth service briefly down: keep verifying with the keys already known.
                 if not _cache["keys"] or stale:
                     _cache.update(keys={}, source=None)
                     raise jwt.InvalidTokenError(f"signing keys unavailable: {exc}") from exc
