@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("--only", help="comma-separated services")
     command.set_defaults(handler=_status)
 
+    from . import verify
+
+    command = commands.add_parser("verify", help="cross-service consistency check; exit 1 on any violation")
+    verify.add_arguments(command)
+    command.set_defaults(handler=verify.run)
+
     command = commands.add_parser("provision", help="create the five roles and databases on PostgreSQL")
     provision.add_arguments(command)
     command.set_defaults(handler=provision.run)
