@@ -28,7 +28,7 @@ from kombu.pools import connections
 
 from .broker import broker_connection
 from .conf import consumed_types, dead_queue_name, events_settings, queue_name, service_name
-from .topology import declare_all, events_queue
+from .topology import dead_letter_queue, declare_all, events_queue
 
 logger = logging.getLogger(__name__)
 
@@ -218,16 +218,14 @@ class EventsConsumerStep(bootsteps.ConsumerStep):
         return [runner.consumer(channel)]
 
 
-def dead_letter_count(service: str | None = None) -> int:
-    """Messages waiting in ``<service>.events.dead`` (0 if the queue does not exist yet)."""
+def dead_letter_count(service: str | None = None, *, connect_timeout: float | None = None) -> int:
+    """Messages waiting in ``<service>.events.dead`` (declared first, so 0 if never used)."""
     service = service or service_name()
-    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+    with connections[broker_connection(connect_timeout)].acquire(block=True, timeout=10) as conn:
         try:
             conn.ensure_connection(max_retries=1)
             channel = conn.default_channel
             declare_all(channel)
-            from .topology import dead_letter_queue
-
             return dead_letter_queue(service)(channel).queue_declare(passive=True).message_count
         except Exception:
             conn.collect()
@@ -240,8 +238,6 @@ def replay_dead_letters(service: str | None = None, *, limit: int | None = None)
     Each is republished (confirmed) with ``x-attempts`` reset before the dead copy is acked, so a
     crash halfway duplicates at worst, which the inbox absorbs.
     """
-    from .topology import dead_letter_queue
-
     service = service or service_name()
     runner = EventHandlerRunner(service)
     moved = 0

@@ -7,8 +7,9 @@ the outbox backlog is read from the database at scrape time by a collector regis
 from __future__ import annotations
 
 import logging
+import time
 
-from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily
 
 logger = logging.getLogger(__name__)
@@ -16,17 +17,20 @@ logger = logging.getLogger(__name__)
 EVENTS_PUBLISHED = Counter("events_published", "Events the relay sent to the broker (confirmed)", ["type"])
 EVENTS_CONSUMED = Counter("events_consumed", "Events taken off this service's queue, by outcome", ["type", "outcome"])
 EVENTS_DEAD_LETTERED = Counter("events_dead_lettered", "Events this consumer moved to its dead-letter queue", ["type"])
-EVENTS_DEAD_LETTERS = Gauge(
-    "events_dead_letters", "Messages in this service's dead-letter queue when last counted (events_status)"
-)
 
 
 class OutboxCollector:
-    """``events_outbox_unsent`` and ``events_outbox_oldest_unsent_age_seconds`` at scrape time.
+    """``events_outbox_unsent``, ``events_outbox_oldest_unsent_age_seconds``, ``events_dead_letters``.
 
-    One indexed query with a short statement timeout on PostgreSQL; if the database does not
-    answer, the two gauges are left out of this scrape instead of failing it.
+    Read at scrape time. The backlog is one indexed query with a short statement timeout on
+    PostgreSQL; the dead letters are one passive queue declare, cached for a few seconds. What
+    does not answer is left out of this scrape instead of failing it.
     """
+
+    DEAD_LETTERS_TTL = 15.0
+
+    def __init__(self) -> None:
+        self._dead_letters: tuple[float, int] | None = None
 
     def describe(self):
         return []
@@ -36,11 +40,32 @@ class OutboxCollector:
             unsent, oldest_age = outbox_backlog()
         except Exception as exc:
             logger.warning("outbox backlog not collected: %s", exc)
-            return
-        yield GaugeMetricFamily("events_outbox_unsent", "Outbox rows not yet sent (pending or failed)", value=unsent)
-        yield GaugeMetricFamily(
-            "events_outbox_oldest_unsent_age_seconds", "Age of the oldest unsent outbox row", value=oldest_age
-        )
+        else:
+            yield GaugeMetricFamily("events_outbox_unsent", "Outbox rows not sent (pending or failed)", value=unsent)
+            yield GaugeMetricFamily(
+                "events_outbox_oldest_unsent_age_seconds", "Age of the oldest unsent outbox row", value=oldest_age
+            )
+        dead = self.dead_letters()
+        if dead is not None:
+            yield GaugeMetricFamily("events_dead_letters", "Messages in this service's dead-letter queue", value=dead)
+
+    def dead_letters(self) -> int | None:
+        from .conf import consumed_types
+
+        now = time.monotonic()
+        if self._dead_letters and now - self._dead_letters[0] < self.DEAD_LETTERS_TTL:
+            return self._dead_letters[1]
+        try:
+            if not consumed_types():
+                return None
+            from .consumer import dead_letter_count
+
+            count = dead_letter_count(connect_timeout=1.0)
+        except Exception as exc:
+            logger.warning("dead letters not counted: %s", exc)
+            return None
+        self._dead_letters = (now, count)
+        return count
 
 
 def outbox_backlog() -> tuple[int, float]:

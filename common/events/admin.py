@@ -1,0 +1,60 @@
+"""Admin of the outbox (with a replay action) and of the inbox (read-only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from .models import InboxEvent, OutboxEvent
+from .services import outbox_replay
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(admin.ModelAdmin):
+    list_display = ("position", "type", "aggregate_id", "event_id", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status", "type")
+    search_fields = ("event_id", "aggregate_id")
+    ordering = ("-position",)
+    readonly_fields = (
+        "position",
+        "event_id",
+        "type",
+        "aggregate_id",
+        "envelope",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+    actions = ["replay"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Replay: send the selected failed or sent events again", permissions=["change"])
+    def replay(self, request, queryset) -> None:
+        count = outbox_replay(positions=queryset.values_list("position", flat=True))
+        self.message_user(request, f"{count} event(s) queued to be sent again.", messages.SUCCESS)
+
+
+@admin.register(InboxEvent)
+class InboxEventAdmin(admin.ModelAdmin):
+    list_display = ("id", "type", "correlation_id", "received_at")
+    list_filter = ("type",)
+    search_fields = ("id", "correlation_id")
+    ordering = ("-received_at",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

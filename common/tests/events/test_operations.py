@@ -1,0 +1,179 @@
+"""Operations: the status and replay commands, the admin, the metrics, the manage_all table."""
+
+import io
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
+
+from common.events import types
+from common.events.models import InboxEvent, OutboxEvent
+from common.events.publisher import publish
+from common.tests.events.support import dead_queue_size, payment_data
+from deploy.cli.events import format_table
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _pending_rows(count: int) -> list[OutboxEvent]:
+    rows = []
+    with transaction.atomic():
+        for _ in range(count):
+            data = payment_data()
+            rows.append(publish(types.PAYMENT_SUCCEEDED, data, aggregate_id=data["payment_id"]))
+        connection.run_on_commit = []  # as if the broker had been down
+    return rows
+
+
+def test_events_status_reports_backlog_failures_and_dead_letters():
+    # given two pending rows (the oldest ten minutes old), one failed and one sent
+    rows = _pending_rows(4)
+    OutboxEvent.objects.filter(position=rows[0].position).update(created_at=timezone.now() - timedelta(minutes=10))
+    OutboxEvent.objects.filter(position=rows[2].position).update(status=OutboxEvent.Status.FAILED, attempts=20)
+    OutboxEvent.objects.filter(position=rows[3].position).update(status=OutboxEvent.Status.SENT)
+    out = io.StringIO()
+
+    # when the status command runs
+    call_command("events_status", "--json", stdout=out)
+
+    # then it counts them
+    status = json.loads(out.getvalue())
+    age = status.pop("oldest_unsent_age_seconds")
+    assert 600 <= age < 660
+    assert status == {
+        "service": "common",
+        "unsent": 3,
+        "failed": 1,
+        "database_error": None,
+        "dead_letter_queue": f"{status['dead_letter_queue'].split('common.events.dead')[0]}common.events.dead",
+        "dead_letters": 0,
+        "broker_error": None,
+    }
+    assert status["dead_letter_queue"].startswith("test.")
+
+
+def test_admin_replay_action_puts_failed_and_sent_rows_back_to_pending(client, settings):
+    # given a staff user in the admin, a failed row, a sent row and a pending row
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    user = get_user_model().objects.create_superuser("ops", "ops@example.com", "x")
+    client.force_login(user)
+    failed, sent, pending = _pending_rows(3)
+    OutboxEvent.objects.filter(position=failed.position).update(
+        status=OutboxEvent.Status.FAILED, attempts=20, last_error="ConnectionRefusedError"
+    )
+    OutboxEvent.objects.filter(position=sent.position).update(status=OutboxEvent.Status.SENT, sent_at=timezone.now())
+
+    # when the replay action runs on all three
+    response = client.post(
+        "/admin/common/events/outboxevent/",
+        {"action": "replay", "_selected_action": [failed.position, sent.position, pending.position]},
+    )
+
+    # then the failed and sent rows are pending again, as new; the pending one is untouched
+    assert response.status_code == 302
+    rows = {row.position: row for row in OutboxEvent.objects.all()}
+    assert [(r.status, r.attempts, r.last_error, r.sent_at) for r in rows.values()] == [
+        ("pending", 0, "", None),
+        ("pending", 0, "", None),
+        ("pending", 0, "", None),
+    ]
+
+
+def test_admin_lists_and_searches_the_outbox_and_shows_the_inbox_read_only(client, settings):
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    client.force_login(get_user_model().objects.create_superuser("ops", "ops@example.com", "x"))
+    row = _pending_rows(1)[0]
+    InboxEvent.objects.create(id=uuid.uuid4(), type=types.PAYMENT_SUCCEEDED)
+
+    listing = client.get("/admin/common/events/outboxevent/", {"q": str(row.event_id), "status__exact": "pending"})
+    assert listing.status_code == 200
+    assert str(row.event_id) in listing.content.decode()
+    assert client.get("/admin/common/events/outboxevent/", {"q": "no-such-event"}).status_code == 200
+    assert client.get("/admin/common/events/inboxevent/").status_code == 200
+    assert client.get("/admin/common/events/inboxevent/add/").status_code == 403
+
+
+def test_metrics_export_the_backlog_and_published_counts(client):
+    # given one event sent and two waiting
+    with transaction.atomic():
+        data = payment_data()
+        publish(types.PAYMENT_SUCCEEDED, data, aggregate_id=data["payment_id"])
+    _pending_rows(2)
+
+    # when Prometheus scrapes
+    text = client.get("/metrics").content.decode()
+
+    # then the backlog and the published count are there
+    assert "events_outbox_unsent 2.0" in text
+    assert "events_outbox_oldest_unsent_age_seconds " in text
+    assert 'events_published_total{type="payments.payment.succeeded"}' in text
+    assert "events_dead_letters 0.0" in text
+
+
+def test_metrics_scrape_succeeds_when_the_outbox_cannot_be_read(client, monkeypatch):
+    def database_down():
+        raise ConnectionError("database is down")
+
+    monkeypatch.setattr("common.events.metrics.outbox_backlog", database_down)
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert "events_outbox_unsent " not in response.content.decode()
+
+
+def test_replay_dead_command_moves_dead_letters_back(events_namespace):
+    from common.events.conf import dead_queue_name
+    from common.events.testing import make_envelope
+    from common.tests.events.test_consumer import send_raw
+
+    # given two messages in the dead-letter queue
+    envelopes = [make_envelope(types.PAYMENT_SUCCEEDED, payment_data()) for _ in range(2)]
+    send_raw(envelopes, to_queue=dead_queue_name("common"))
+    assert dead_queue_size() == 2
+    out = io.StringIO()
+
+    # when they are replayed
+    call_command("events_replay_dead", stdout=out)
+
+    # then they are back on the events queue
+    assert out.getvalue() == (
+        f"2 message(s) moved from test.{events_namespace}.common.events.dead to test.{events_namespace}.common.events\n"
+    )
+    assert dead_queue_size() == 0
+
+
+def test_manage_all_events_table():
+    rows = [
+        {"service": "auth", "unsent": 0, "oldest_unsent_age_seconds": 0.0, "failed": 0, "dead_letter_queue": None},
+        {
+            "service": "booking",
+            "unsent": 3,
+            "oldest_unsent_age_seconds": 600.0,
+            "failed": 1,
+            "dead_letter_queue": "booking.events.dead",
+            "dead_letters": 2,
+        },
+        {
+            "service": "payment",
+            "unsent": 0,
+            "oldest_unsent_age_seconds": 0.0,
+            "failed": 0,
+            "dead_letter_queue": "payment.events.dead",
+            "dead_letters": None,
+        },
+        {"service": "notification", "error": "OperationalError: no such table"},
+    ]
+
+    assert format_table(rows).splitlines() == [
+        "service         unsent  oldest unsent  failed  dead letters",
+        "auth                 0              -       0    (no queue)",
+        "booking              3            10m       1             2",
+        "payment              0              -       0   broker down",
+        "notification    error: OperationalError: no such table",
+    ]
