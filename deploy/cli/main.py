@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_arguments(command)
     command.set_defaults(handler=verify.run)
 
+    from . import events
+
+    command = commands.add_parser("events", help="outbox backlog and dead letters per service; --replay-dead")
+    events.add_arguments(command)
+    command.set_defaults(handler=events.run)
+
     command = commands.add_parser("provision", help="create the five roles and databases on PostgreSQL")
     provision.add_arguments(command)
     command.set_defaults(handler=provision.run)
