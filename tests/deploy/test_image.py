@@ -7,6 +7,7 @@ production settings) is run against it.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ def copied_sources() -> list[str]:
     runtime = DOCKERFILE.split("AS runtime", 1)[1]
     sources = []
     for line in runtime.splitlines():
-        # The build-time helper goes to /tmp and is deleted in the same layer.
+        # The build-time helper goes to /tmp and is removed after use; it is not part of /app.
         if line.startswith("COPY ") and "--from" not in line and not line.endswith(" /tmp/build-collectstatic.sh"):
             parts = [p for p in line.split()[1:] if not p.startswith("--")]
             sources += parts[:-1]
@@ -114,3 +115,19 @@ def test_image_contents_are_enough_to_collect_static_with_production_settings(tm
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert (app / "var" / name / "static" / "staticfiles.json").exists()
+
+
+def test_nothing_the_dockerfile_copies_is_excluded_from_the_context():
+    patterns = [
+        line.strip().rstrip("/")
+        for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "!"))
+    ]
+    sources = [s.replace("${SERVICE}", "booking").rstrip("/") for s in copied_sources()]
+    sources += ["requirements/base.txt", "deploy/docker/build-collectstatic.sh"]
+
+    for source in sources:
+        parts = Path(source).parts
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        hits = [p for p in patterns for prefix in prefixes if fnmatch.fnmatch(prefix, p.removeprefix("**/"))]
+        assert not hits, f"{source} is excluded by .dockerignore {hits}"
