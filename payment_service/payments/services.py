@@ -333,8 +333,13 @@ def webhook_event_process(*, event_id: str, event_type: str, data: dict) -> str:
         webhook.save(update_fields=["outcome"])
         return "ignored"
     charge_id = str(charge.get("id") or payment.provider_charge_id)
+    outcome = "processed"
     if event_type == "charge.succeeded":
-        payment_record_charge(payment_id=payment.id, succeeded=True, charge_id=charge_id)
+        payment = payment_record_charge(payment_id=payment.id, succeeded=True, charge_id=charge_id)
+        if payment.status == Payment.Status.FAILED:
+            # The provider charged a payment we gave up on: money taken, booking cancelled.
+            logger.error("webhook %s: payment %s is failed here but charged at the provider", event_id, payment.id)
+            outcome = "conflict"
     elif event_type == "charge.failed":
         payment_record_charge(
             payment_id=payment.id,
@@ -347,6 +352,6 @@ def webhook_event_process(*, event_id: str, event_type: str, data: dict) -> str:
         refund_list = refunds.get("data") if isinstance(refunds.get("data"), list) else []
         refund_id = refund_list[0].get("id", "") if refund_list and isinstance(refund_list[0], dict) else ""
         payment_record_refund(payment_id=payment.id, refund_id=str(refund_id)[:100])
-    webhook.outcome = "processed"
+    webhook.outcome = outcome
     webhook.save(update_fields=["outcome"])
     return "processed"

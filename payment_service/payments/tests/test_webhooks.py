@@ -201,3 +201,15 @@ def test_verify_signature_accepts_any_of_several_v1_values():
     assert verify_signature(header, body, secrets=[SECRET], tolerance_seconds=300, now=150) == 100
     with pytest.raises(InvalidSignatureError):
         verify_signature(header, body, secrets=[SECRET], tolerance_seconds=10, now=150)
+
+
+def test_a_success_for_a_payment_we_failed_is_kept_as_a_conflict():
+    payment = PaymentFactory(status="failed", failure_reason="provider_unavailable")
+
+    response = post(charge_event(payment, event_id="evt_late"))
+
+    assert response.json() == {"status": "processed"}
+    payment.refresh_from_db()
+    assert (payment.status, payment.failure_reason) == ("failed", "provider_unavailable")
+    assert ProviderWebhookEvent.objects.get().outcome == "conflict"
+    assert published() == []
