@@ -55,12 +55,12 @@ class BookingAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel the selected bookings (seats released, paid ones refunded)")
     def cancel_bookings(self, request, queryset):
         cancelled = 0
-        for booking in queryset.only("id", "user_id"):
+        for booking_id, user_id, reference in queryset.values_list("id", "user_id", "reference"):
             try:
-                services.booking_cancel(booking_id=booking.id, user_id=booking.user_id)
+                services.booking_cancel(booking_id=booking_id, user_id=user_id)
                 cancelled += 1
             except APIException as exc:
-                self.message_user(request, f"{booking}: {exc.detail}", level=messages.WARNING)
+                self.message_user(request, f"{reference}: {exc.detail}", level=messages.WARNING)
         self.message_user(request, f"{cancelled} booking(s) cancelled.")
 
 
