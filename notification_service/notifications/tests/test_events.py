@@ -200,8 +200,8 @@ def test_expired_unpaid_booking_says_nothing_was_charged(run_on_commit):
 
     notification = only_notification()
     assert "Movie:     Alien\n" in notification.body_text
-    assert "You have not been charged for this booking." in notification.body_text
-    assert "refund" not in notification.body_text
+    assert "Nothing was charged for this booking" in notification.body_text
+    assert "the payment will be refunded" not in notification.body_text
 
 
 def test_failed_payment_produces_one_email_although_booking_also_reports_the_cancellation(run_on_commit):
