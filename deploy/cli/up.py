@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+from common.config.paths import var_dir
+
 from . import health, system
 from .supervisor import Supervisor
 
@@ -75,7 +77,7 @@ def run(args) -> int:
                     f"{service.name}.worker", system.worker_command(service), env, cwd=str(system.REPO_ROOT)
                 )
                 supervisor.start(f"{service.name}.beat", system.beat_command(service), env, cwd=str(system.REPO_ROOT))
-        gateway_url = _start_gateway(supervisor) if args.gateway else None
+        gateway_url = _start_gateway(supervisor, services, args.port_offset) if args.gateway else None
         _wait_until_ready(services, supervisor, lambda: stopping, args.port_offset)
         if not stopping:
             _print_urls(services, gateway_url, args.port_offset)
@@ -99,14 +101,16 @@ def _shared_env(port_offset: int) -> dict[str, str]:
     return {name: os.environ.get(name, value) for name, value in env.items()}
 
 
-def _start_gateway(supervisor: Supervisor) -> str:
+def _start_gateway(supervisor: Supervisor, services, port_offset: int) -> str:
     from deploy import gateway
 
-    run_dir = system.REPO_ROOT / "var" / "gateway"
+    run_dir = var_dir() / "gateway"
     run_dir.mkdir(parents=True, exist_ok=True)
-    conf = gateway.render_config("local", run_dir)
+    listen = f"127.0.0.1:{8000 + port_offset}"
+    upstreams = {service.name: f"127.0.0.1:{service.port + port_offset}" for service in services}
+    conf = gateway.render_config("local", run_dir, listen, upstreams=upstreams)
     supervisor.start("gateway", gateway.nginx_command(conf, run_dir), dict(os.environ))
-    return "http://127.0.0.1:8000"
+    return f"http://{listen}"
 
 
 def _wait_until_ready(services, supervisor: Supervisor, stopping, port_offset: int) -> None:
