@@ -20,3 +20,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": float(BOOKING_EXPIRY_SWEEP_SECONDS)},
     },
 }
+
+SPECTACULAR_SETTINGS = {
+    **SPECTACULAR_SETTINGS,  # noqa: F821 - from build_settings above
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "booking_service.bookings.models.Booking.Status",
+        "SeatStatusEnum": ["available", "held", "sold"],
+    },
+}

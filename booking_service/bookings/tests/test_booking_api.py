@@ -470,3 +470,16 @@ def test_seat_map_of_an_unknown_showtime_is_404():
 
     assert response.status_code == status.HTTP_404_NOT_FOUND
     assert response.json() == {"detail": "Showtime not found."}
+
+
+def test_the_openapi_schema_describes_the_booking_endpoints():
+    response = APIClient().get("/api/bookings/schema/", {"format": "json"})
+
+    assert response.status_code == status.HTTP_200_OK
+    paths = response.json()["paths"]
+    assert {
+        "/api/bookings/",
+        "/api/bookings/{booking_id}/",
+        "/api/bookings/{booking_id}/cancel/",
+        "/api/bookings/showtimes/{showtime_id}/seats/",
+    } <= set(paths)
