@@ -7,7 +7,7 @@ import sys
 
 from common.config.services import SERVICES
 
-from . import backup, django_commands, health, provision, system, testing, up
+from . import backup, django_commands, health, provision, seed, system, testing, up
 
 DESCRIPTION = """\
 One command line for the whole movie-booking system: five Django services
@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     command = commands.add_parser("events", help="outbox backlog and dead letters per service; --replay-dead")
     events.add_arguments(command)
     command.set_defaults(handler=events.run)
+
+    command = commands.add_parser("seed", help="create the demo catalogue (movies, cinemas, showtimes)")
+    seed.add_arguments(command)
+    command.set_defaults(handler=seed.run)
 
     command = commands.add_parser("provision", help="create the five roles and databases on PostgreSQL")
     provision.add_arguments(command)
