@@ -1,4 +1,4 @@
-"""pytest plugin loaded by every service's test run (``-p common.testing.pytest_plugin``).
+"""Fixtures for every service's test run, re-exported by the repository's root conftest.py.
 
 Test databases are created through an admin connection (``POSTGRES_ADMIN_URL``) and owned by
 the service's own role, so the application roles never need CREATEDB. Django then finds the

@@ -1,8 +1,5 @@
 import pytest
 
-# The project plugin's test-database fixtures (created through the admin connection, owned by the
-# service's role) lose to pytest-django's same-named ones when loaded with -p; a conftest wins.
-from common.testing.pytest_plugin import django_db_keepdb, django_db_modify_db_settings  # noqa: F401
 from payment_service.payments import services, tasks
 from payment_service.payments.providers import simulated
 
