@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from common.testing.infrastructure import skip_or_fail
 
@@ -46,6 +47,18 @@ INFRA_VARIABLES = (
     "REDIS_URL",
     "POSTGRES_ADMIN_URL",
 )
+# database -> owner role: the run gets fresh copies named <database>_e2e, so `verify` judges this run
+# alone and nobody else's data (or workers) is touched; likewise a RabbitMQ vhost and a Redis db.
+DATABASES = {
+    "AUTH_DATABASE_URL": ("auth_db", "auth_user"),
+    "MOVIE_DATABASE_URL": ("movies_db", "movie_user"),
+    "BOOKING_DATABASE_URL": ("bookings_db", "booking_user"),
+    "PAYMENT_DATABASE_URL": ("payments_db", "payment_user"),
+    "NOTIFICATION_DATABASE_URL": ("notifications_db", "notification_user"),
+}
+DB_SUFFIX = "_e2e"
+VHOST = "e2e"
+REDIS_DB = 14
 HOLD_SECONDS = 20
 READY_WITHIN = 240
 FINAL_STATUSES = frozenset({"confirmed", "cancelled", "expired"})
@@ -270,6 +283,40 @@ class System:
         )
         return env
 
+    def database_url(self, variable: str) -> str:
+        return self.env[variable]
+
+    def database_name(self, variable: str) -> str:
+        return DATABASES[variable][0] + DB_SUFFIX
+
+    def _isolate(self) -> None:
+        """Fresh databases, vhost and Redis db for this run; the environment points at them."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.env["POSTGRES_ADMIN_URL"], autocommit=True, connect_timeout=5) as admin:
+            for variable, (database, owner) in DATABASES.items():
+                name = database + DB_SUFFIX
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+                admin.execute(
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner))
+                )
+                url = urlsplit(self.env[variable])
+                self.env[variable] = urlunsplit(url._replace(path="/" + name))
+        for command in (
+            ["delete_vhost", VHOST],
+            ["add_vhost", VHOST],
+            ["set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
+        ):
+            subprocess.run(
+                ["rabbitmqctl", "-q", *command], capture_output=True, timeout=60, check=command[0] != "delete_vhost"
+            )
+        broker = urlsplit(self.env["CELERY_BROKER_URL"])
+        self.env["CELERY_BROKER_URL"] = urlunsplit(broker._replace(path="/" + VHOST))
+        redis = urlsplit(self.env["REDIS_URL"])
+        self.env["REDIS_URL"] = urlunsplit(redis._replace(path=f"/{REDIS_DB}"))
+        subprocess.run(["redis-cli", "-n", str(REDIS_DB), "flushdb"], capture_output=True, timeout=30, check=True)
+
     # -- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
         for variable, default_port in (("POSTGRES_ADMIN_URL", 5432), ("CELERY_BROKER_URL", 5672), ("REDIS_URL", 6379)):
@@ -283,6 +330,7 @@ class System:
                 taken = [port for port in PORTS if _port_taken(port)]
                 skip_or_fail(f"ports {taken} are in use by another copy of the system")
             time.sleep(2)
+        self._isolate()
         command = [sys.executable, "manage_all.py", "up", "--gateway"]
         if not list(REPO.glob("movie_service/*/management/commands/seed_catalogue.py")):
             command.append("--no-seed")  # the tests make their own showtimes; the demo seed is optional
