@@ -9,7 +9,9 @@ from django.core import mail
 from PIL import Image
 
 from common.events import types
+from common.events.models import InboxEvent
 from common.events.testing import deliver, published
+from notification_service.notifications import services
 from notification_service.notifications.models import Notification, Ticket
 
 from .factories import (
@@ -321,3 +323,25 @@ def test_confirmation_overtaken_by_its_cancellation_sends_no_ticket(run_on_commi
     ticket = Ticket.objects.get()
     assert ticket.cancelled_at is not None
     assert ticket.movie_title == "Dune: Part Two"
+
+
+def test_a_handler_failure_rolls_back_the_notification_with_the_inbox_entry(run_on_commit, monkeypatch):
+    # given a handler that fails after its notification row was written (e.g. the database hiccups)
+    create = services.notification_create
+
+    def create_then_fail(**kwargs):
+        create(**kwargs)
+        raise RuntimeError("transient failure")
+
+    monkeypatch.setattr(services, "notification_create", create_then_fail)
+    contact = ContactFactory()
+
+    # when the event is applied
+    with pytest.raises(RuntimeError):
+        run_on_commit(deliver, types.BOOKING_CONFIRMED, confirmed_data(user_id=str(contact.user_id)))
+
+    # then nothing of it remains, so the redelivery starts afresh, and nothing was sent
+    assert Notification.objects.count() == 0
+    assert Ticket.objects.count() == 0
+    assert InboxEvent.objects.count() == 0
+    assert mail.outbox == []
