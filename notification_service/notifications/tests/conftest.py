@@ -25,8 +25,3 @@ def run_on_commit(django_capture_on_commit_callbacks):
             return function(*args, **kwargs)
 
     return run
-
-
-# The shared plugin's database fixtures (admin-created PostgreSQL test database, keepdb) lose to
-# pytest-django's own when both are plugins; re-declared in this conftest they take precedence.
-from common.testing.pytest_plugin import django_db_keepdb, django_db_modify_db_settings  # noqa: E402, F401
