@@ -104,8 +104,12 @@ def _load_jwks(options: dict[str, Any]) -> dict:
 
 
 def _parse(jwks: dict) -> dict[str | None, Any]:
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        raise ValueError("not a JWKS")
     keys = {}
-    for entry in jwks.get("keys", []):
+    for entry in jwks["keys"]:
+        if not isinstance(entry, dict):
+            raise ValueError("not a JWKS")
         if entry.get("kty") == "RSA" and entry.get("alg", "RS256") == "RS256":
             keys[entry.get("kid")] = jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(entry))
     return keys

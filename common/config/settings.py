@@ -118,6 +118,8 @@ def build_settings(service_name: str | Service, *, apps: list[str]) -> dict[str,
         "SESSION_COOKIE_NAME": f"{service.name}_sessionid",
         "CSRF_COOKIE_NAME": f"{service.name}_csrftoken",
         "LOGIN_URL": f"/admin/{service.prefix}/login/",
+        # Staff sign in to every admin with their auth-service account (common/auth/admin_sso.py).
+        "AUTHENTICATION_BACKENDS": ["common.auth.admin_sso.AuthServiceBackend"],
         "DATA_UPLOAD_MAX_MEMORY_SIZE": 1024 * 1024,
         "REST_FRAMEWORK": {
             "DEFAULT_RENDERER_CLASSES": [
