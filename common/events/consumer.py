@@ -17,6 +17,7 @@ application the only one (the first transaction died with the process).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -92,16 +93,26 @@ class EventHandlerRunner:
         event_type = _event_type(message)
         close_old_connections()
         try:
-            outcome = self.process(message.body)
-        except PoisonMessageError as exc:
-            self.dead_letter(message, exc, attempt)
-            metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="dead").inc()
-        except Exception as exc:
-            self._close_connections()
-            self.retry_or_dead_letter(message, exc, attempt, event_type)
-        else:
-            message.ack()
-            metrics.EVENTS_CONSUMED.labels(type=event_type, outcome=str(outcome)).inc()
+            try:
+                outcome = self.process(message.body)
+            except PoisonMessageError as exc:
+                self.dead_letter(message, exc, attempt)
+                metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="dead").inc()
+            except Exception as exc:
+                self._close_connections()
+                self.retry_or_dead_letter(message, exc, attempt, event_type)
+            else:
+                message.ack()
+                metrics.EVENTS_CONSUMED.labels(type=event_type, outcome=str(outcome)).inc()
+        except Exception:
+            # Republishing (retry or dead letter) or the ack itself failed: the broker is in
+            # trouble. Give the message back unchanged; it is delivered again.
+            logger.exception(
+                "event %s on %s could not be settled; requeued", message.properties.get("message_id"), self.queue
+            )
+            time.sleep(events_settings()["CONSUMER_RETRY_DELAY"])
+            with contextlib.suppress(Exception):
+                message.reject(requeue=True)
         finally:
             close_old_connections()
 

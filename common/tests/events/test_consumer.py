@@ -10,8 +10,8 @@ from kombu.pools import connections
 
 from common.events import types
 from common.events.broker import broker_connection
-from common.events.conf import queue_name
-from common.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, replay_dead_letters
+from common.events.conf import dead_queue_name, queue_name
+from common.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, EventHandlerRunner, replay_dead_letters
 from common.events.models import InboxEvent
 from common.events.testing import make_envelope
 from common.events.topology import dead_letter_queue, declare_all, exchange
@@ -161,4 +161,31 @@ def test_replayed_dead_letters_are_consumed_again():
     assert dead_queue_size() == 0
     assert events_queue_size() == 1
     drain(idle=1.0)
+    assert dead_queue_size() == 1
+
+
+def test_message_that_cannot_be_dead_lettered_is_requeued_not_lost(monkeypatch, caplog):
+    # given a poison message and a broker that refuses the first dead-letter publish
+    envelope = make_envelope(types.PAYMENT_SUCCEEDED, payment_data())
+    envelope["data"]["amount"] = "twelve"
+    send_raw([envelope])
+    republish = EventHandlerRunner.republish
+    calls = []
+
+    def broker_refuses_once(self, *args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 1:
+            raise ConnectionError("connection reset")
+        return republish(self, *args, **kwargs)
+
+    monkeypatch.setattr(EventHandlerRunner, "republish", broker_refuses_once)
+
+    # when the consumer takes it (twice: the first settle fails and gives it back)
+    with caplog.at_level("ERROR", logger="common.events.consumer"):
+        assert drain(expected=2) == 2
+
+    # then it was requeued, taken again and dead-lettered once: not lost, not doubled
+    assert f"event {envelope['id']} on {queue_name('common')} could not be settled; requeued" in caplog.text
+    assert calls == [dead_queue_name("common"), dead_queue_name("common")]
+    assert events_queue_size() == 0
     assert dead_queue_size() == 1
