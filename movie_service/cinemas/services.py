@@ -71,24 +71,20 @@ def screen_update(*, screen: Screen, data: dict[str, Any]) -> Screen:
     from django.core.exceptions import ValidationError
 
     from movie_service.showtimes.models import Showtime
-    from movie_service.showtimes.services import showtimes_republish, upcoming_showtimes
-
-    from .layouts import layout_categories
+    from movie_service.showtimes.selectors import categories_without_price
+    from movie_service.showtimes.services import showtimes_republish
 
     screen = Screen.objects.select_for_update().get(pk=screen.pk)
     before = {field: getattr(screen, field) for field in SCREEN_SHOWTIME_FIELDS}
     for field, value in data.items():
         setattr(screen, field, value)
     screen.full_clean()
-    upcoming = upcoming_showtimes(Showtime.objects.filter(screen=screen))
     if screen.layout != before["layout"]:
-        categories = layout_categories(screen.layout)
-        for prices in upcoming.values_list("prices", flat=True):
-            missing = sorted(categories - set(prices))
-            if missing:
-                raise ValidationError(
-                    {"layout": [f"Upcoming showtimes have no price for: {', '.join(missing)}; change them first."]}
-                )
+        missing = categories_without_price(screen=screen, layout=screen.layout)
+        if missing:
+            raise ValidationError(
+                {"layout": [f"Upcoming showtimes have no price for: {', '.join(missing)}; change them first."]}
+            )
     screen.save()
     if any(getattr(screen, field) != before[field] for field in SCREEN_SHOWTIME_FIELDS):
         showtimes_republish(showtimes=Showtime.objects.filter(screen=screen))

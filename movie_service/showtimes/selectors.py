@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
+from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from movie_service.cinemas.models import Cinema
+from movie_service.cinemas.layouts import layout_categories
+from movie_service.cinemas.models import Cinema, Screen
 
 from .models import Showtime
 
@@ -52,3 +55,12 @@ def local_date_q(date: dt.date, *, cinema_id: uuid.UUID | None = None) -> Q:
         end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
         condition |= Q(screen__cinema__timezone=name, starts_at__gte=start, starts_at__lt=end)
     return condition
+
+
+def categories_without_price(*, screen: Screen, layout: list[dict[str, Any]]) -> list[str]:
+    """Seat categories of ``layout`` that some upcoming showtime on ``screen`` has no price for."""
+    categories = layout_categories(layout)
+    upcoming = Showtime.objects.filter(
+        screen=screen, status=Showtime.Status.SCHEDULED, starts_at__gt=timezone.now()
+    ).values_list("prices", flat=True)
+    return sorted({category for prices in upcoming for category in categories - set(prices)})

@@ -58,7 +58,7 @@ def normalise_prices(prices: Any, *, screen: Screen) -> dict[str, str]:
     return dict(sorted(normalised.items()))
 
 
-def _check_no_overlap(*, screen: Screen, starts_at: dt.datetime, ends_at: dt.datetime, exclude_id=None) -> None:
+def check_no_overlap(*, screen: Screen, starts_at: dt.datetime, ends_at: dt.datetime, exclude_id=None) -> None:
     """Under the lock on the screen row: the portable guard (PostgreSQL also has the constraint)."""
     clashes = Showtime.objects.filter(
         screen=screen, status=Showtime.Status.SCHEDULED, starts_at__lt=ends_at, ends_at__gt=starts_at
@@ -85,7 +85,7 @@ def _save(showtime: Showtime, **kwargs) -> None:
         raise
 
 
-def _require_future(starts_at: dt.datetime) -> None:
+def require_future(starts_at: dt.datetime) -> None:
     if starts_at <= timezone.now():
         raise ValidationError({"starts_at": ["A showtime must start in the future."]})
 
@@ -94,7 +94,7 @@ def _require_future(starts_at: dt.datetime) -> None:
 def showtime_create(
     *, movie: Movie, screen: Screen, starts_at: dt.datetime, prices: dict[str, Any], currency: str
 ) -> Showtime:
-    _require_future(starts_at)
+    require_future(starts_at)
     screen = _lock_screen(screen)
     ends_at = showtime_end(movie=movie, starts_at=starts_at)
     showtime = Showtime(
@@ -107,7 +107,7 @@ def showtime_create(
         status=Showtime.Status.SCHEDULED,
         version=1,
     )
-    _check_no_overlap(screen=screen, starts_at=starts_at, ends_at=ends_at)
+    check_no_overlap(screen=screen, starts_at=starts_at, ends_at=ends_at)
     _save(showtime, force_insert=True)
     publish_showtime(showtime)
     invalidate_on_commit()
@@ -133,7 +133,7 @@ def showtime_update(*, showtime: Showtime, data: dict[str, Any]) -> Showtime:
     screen = data.get("screen", showtime.screen)
     starts_at = data.get("starts_at", showtime.starts_at)
     if "starts_at" in data and starts_at != showtime.starts_at:
-        _require_future(starts_at)
+        require_future(starts_at)
     screen = _lock_screen(screen)
     if "prices" in data:
         prices = normalise_prices(data["prices"], screen=screen)
@@ -159,7 +159,7 @@ def showtime_update(*, showtime: Showtime, data: dict[str, Any]) -> Showtime:
     after = {**changes, "movie": movie.pk, "screen": screen.pk}
     if after == before:
         return showtime
-    _check_no_overlap(screen=screen, starts_at=starts_at, ends_at=changes["ends_at"], exclude_id=showtime.pk)
+    check_no_overlap(screen=screen, starts_at=starts_at, ends_at=changes["ends_at"], exclude_id=showtime.pk)
     for field, value in changes.items():
         setattr(showtime, field, value)
     showtime.version += 1
@@ -217,7 +217,7 @@ def showtimes_republish(*, showtimes: QuerySet[Showtime], recompute_ends: bool =
         if recompute_ends:
             showtime.ends_at = showtime_end(movie=showtime.movie, starts_at=showtime.starts_at)
             try:
-                _check_no_overlap(
+                check_no_overlap(
                     screen=showtime.screen,
                     starts_at=showtime.starts_at,
                     ends_at=showtime.ends_at,
