@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 from kombu import Producer
 from kombu.pools import connections
@@ -89,6 +89,12 @@ def send_pending(*, aggregate_id: str | None = None, up_to: int | None = None) -
         due = OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).filter(
             Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
         )
+        # Leave out rows held back by an older row of their aggregate that cannot go now (failed
+        # or backing off), so a stuck aggregate never fills the batch and starves the others.
+        held_back = OutboxEvent.objects.filter(
+            aggregate_id=OuterRef("aggregate_id"), position__lt=OuterRef("position")
+        ).filter(Q(status=OutboxEvent.Status.FAILED) | Q(status=OutboxEvent.Status.PENDING, next_attempt_at__gt=now))
+        due = due.exclude(Exists(held_back))
         if aggregate_id is not None:
             due = due.filter(aggregate_id=aggregate_id)
         if up_to is not None:

@@ -156,3 +156,23 @@ def test_two_concurrent_sweeps_send_each_row_once(settings):
     assert sum(results) == 200
     assert OutboxEvent.objects.filter(status=OutboxEvent.Status.SENT).count() == 200
     assert events_queue_size() == 200
+
+
+def test_an_aggregate_stuck_behind_a_failed_row_does_not_starve_the_others(settings):
+    # given an aggregate whose first row failed for good, followed by more rows than a batch
+    stuck, other = str(uuid.uuid4()), str(uuid.uuid4())
+    _write_rows([stuck], per_aggregate=6)
+    first = OutboxEvent.objects.filter(aggregate_id=stuck).order_by("position").first()
+    OutboxEvent.objects.filter(position=first.position).update(status=OutboxEvent.Status.FAILED, attempts=20)
+    # and a younger row of another aggregate
+    _write_rows([other], per_aggregate=1)
+    settings.COMMON = {**settings.COMMON, "EVENTS": {**settings.COMMON["EVENTS"], "RELAY_BATCH_SIZE": 3}}
+
+    # when the relay sweeps
+    sent = relay.sweep_outbox()
+
+    # then the other aggregate's row went out; the stuck aggregate waits, in order, for a replay
+    assert sent == 1
+    assert OutboxEvent.objects.get(aggregate_id=other).status == OutboxEvent.Status.SENT
+    assert OutboxEvent.objects.filter(aggregate_id=stuck, status=OutboxEvent.Status.PENDING).count() == 5
+    assert events_queue_size() == 1
