@@ -110,10 +110,19 @@ def verify_report(*, now: dt.datetime | None = None) -> dict[str, Any]:
         .order_by("expires_at")
         .values_list("id", "expires_at")
     ]
+    on_cancelled_showtimes = [
+        str(booking_id)
+        for booking_id in Booking.objects.filter(
+            status__in=Booking.LIVE_STATUSES, showtime__status=ShowtimeReplica.Status.CANCELLED
+        )
+        .order_by("created_at")
+        .values_list("id", flat=True)
+    ]
     return {
         "generated_at": now.isoformat(),
         "grace_seconds": int(pending_grace().total_seconds()),
         "bookings": bookings,
         "double_booked_seats": double_booked,
         "overdue_pending": overdue,
+        "live_on_cancelled_showtimes": on_cancelled_showtimes,
     }

@@ -112,6 +112,9 @@ def find_violations(
             f"plus the {grace} s grace period"
         )
 
+    for booking_id in bookings_report.get("live_on_cancelled_showtimes", []):
+        violations.append(f"booking {booking_id} is still live although its showtime was cancelled")
+
     bookings = {booking["id"]: booking for booking in bookings_report.get("bookings", [])}
     payments_by_booking: dict[str, list[dict[str, Any]]] = {}
     for payment in payments_report.get("payments", []):
@@ -162,14 +165,24 @@ def find_violations(
     return violations
 
 
-def find_notes(bookings_report: dict[str, Any], payments_report: dict[str, Any]) -> list[str]:
-    """Oddities that are not violations: payments for bookings this booking database never had
-    (a payment service fed by tests or another environment's events)."""
+def find_notes(
+    bookings_report: dict[str, Any], payments_report: dict[str, Any], events_statuses: dict[str, Any] | None = None
+) -> list[str]:
+    """Oddities that are not violations by themselves: payments for bookings this booking database
+    never had (a payment service fed by tests or another environment's events), and dead letters
+    (each one an event some service never applied: look at it with ``manage_all.py events``)."""
+    notes = []
     known = {booking["id"] for booking in bookings_report.get("bookings", [])}
     orphans = [payment for payment in payments_report.get("payments", []) if str(payment["booking_id"]) not in known]
-    if not orphans:
-        return []
-    return [f"{len(orphans)} payment(s) refer to bookings unknown to the booking service (e.g. {orphans[0]['id']})"]
+    if orphans:
+        notes.append(
+            f"{len(orphans)} payment(s) refer to bookings unknown to the booking service (e.g. {orphans[0]['id']})"
+        )
+    for service_name, status in sorted((events_statuses or {}).items()):
+        dead = status.get("dead_letters") if isinstance(status, dict) else None
+        if isinstance(dead, int) and dead > 0:
+            notes.append(f"{service_name}: {dead} dead-lettered event(s) in {status.get('dead_letter_queue')}")
+    return notes
 
 
 def run(args) -> int:
@@ -192,7 +205,7 @@ def run(args) -> int:
     violations += find_violations(
         bookings_report, payments_report, events_statuses, outbox_max_age_seconds=args.outbox_max_age
     )
-    notes += find_notes(bookings_report, payments_report)
+    notes += find_notes(bookings_report, payments_report, events_statuses)
     for note in notes:
         print(f"note: {note}")
     for violation in violations:

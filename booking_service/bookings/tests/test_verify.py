@@ -45,6 +45,7 @@ def test_report_on_a_clean_state_lists_bookings_and_no_problems():
     assert result["double_booked_seats"] == []
     assert result["overdue_pending"] == []
     assert result["grace_seconds"] == 60
+    assert result["live_on_cancelled_showtimes"] == []
     [entry] = result["bookings"]
     assert entry == {
         "id": str(booking.id),
@@ -90,6 +91,23 @@ def test_report_finds_a_booking_pending_past_its_hold_and_grace():
     assert result["overdue_pending"] == [{"id": str(overdue.id), "expires_at": expired_at.isoformat()}]
     [violation] = verify.find_violations(result, {"payments": []})
     assert violation.startswith(f"booking {overdue.id} is still pending after its hold")
+
+
+def test_report_finds_a_live_booking_of_a_cancelled_showtime():
+    # given: the cancellation never reached this booking (a lost or dead-lettered event)
+    showtime = ShowtimeReplicaFactory()
+    booking = make_booking(showtime=showtime, seats=["A1"])
+    showtime.status = "cancelled"
+    showtime.save()
+
+    # when
+    result = report()
+
+    # then
+    assert result["live_on_cancelled_showtimes"] == [str(booking.id)]
+    assert verify.find_violations(result, {"payments": []}) == [
+        f"booking {booking.id} is still live although its showtime was cancelled"
+    ]
 
 
 # --- The comparison: a pure function over the reports ------------------------------------------------
@@ -183,6 +201,18 @@ def test_a_payment_for_an_unknown_booking_is_only_a_note():
     assert verify.find_violations(bookings(), payments) == []
     assert verify.find_notes(bookings(), payments) == [
         "1 payment(s) refer to bookings unknown to the booking service (e.g. p-1)"
+    ]
+
+
+def test_dead_letters_are_a_note():
+    statuses = {
+        "booking": {"dead_letters": 2, "dead_letter_queue": "booking.events.dead"},
+        "movie": {"dead_letters": None},
+    }
+
+    assert verify.find_violations(bookings(), {"payments": []}, statuses) == []
+    assert verify.find_notes(bookings(), {"payments": []}, statuses) == [
+        "booking: 2 dead-lettered event(s) in booking.events.dead"
     ]
 
 
