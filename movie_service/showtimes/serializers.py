@@ -7,6 +7,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from movie_service.cinemas.models import Screen
+from movie_service.cinemas.serializers import SeatSerializer
 from movie_service.movies.models import Movie
 
 from .models import Showtime
@@ -14,11 +15,6 @@ from .models import Showtime
 
 def format_money(amount: Decimal | str) -> str:
     return f"{Decimal(amount).quantize(Decimal('0.01'))}"
-
-
-class SeatSerializer(serializers.Serializer):
-    label = serializers.CharField()
-    category = serializers.CharField()
 
 
 class ShowtimeListSerializer(serializers.Serializer):
