@@ -14,7 +14,7 @@ from django.utils import timezone
 from common.events import types
 from common.events.models import InboxEvent, OutboxEvent
 from common.events.publisher import publish
-from common.tests.events.support import dead_queue_size, payment_data
+from common.tests.events.support import dead_queue_size, drain, payment_data
 from deploy.cli.events import format_table
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,10 +99,11 @@ def test_admin_lists_and_searches_the_outbox_and_shows_the_inbox_read_only(clien
 
 
 def test_metrics_export_the_backlog_and_published_counts(client):
-    # given one event sent and two waiting
+    # given one event sent and consumed, and two waiting
     with transaction.atomic():
         data = payment_data()
         publish(types.PAYMENT_SUCCEEDED, data, aggregate_id=data["payment_id"])
+    assert drain(expected=1) == 1
     _pending_rows(2)
 
     # when Prometheus scrapes
@@ -113,6 +114,7 @@ def test_metrics_export_the_backlog_and_published_counts(client):
     assert "events_outbox_oldest_unsent_age_seconds " in text
     assert 'events_published_total{type="payments.payment.succeeded"}' in text
     assert "events_dead_letters 0.0" in text
+    assert 'events_consumed_total{outcome="applied",type="payments.payment.succeeded"}' in text
 
 
 def test_metrics_scrape_succeeds_when_the_outbox_cannot_be_read(client, monkeypatch):
