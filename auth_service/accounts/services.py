@@ -95,6 +95,12 @@ def user_refresh_tokens_revoke(*, user: User) -> int:
     return len(created)
 
 
+def refresh_tokens_flush_expired() -> int:
+    """Forget refresh tokens that expired: they no longer verify, blacklisted or not."""
+    deleted, _ = OutstandingToken.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
+
+
 @transaction.atomic
 def user_set_active(*, user: User, is_active: bool) -> User:
     """Activate or deactivate; deactivating also ends every session (refresh tokens blacklisted)."""

@@ -68,6 +68,15 @@ AUTH_LOGIN_LIMITS = {
 # NUM_PROXIES is set (1 behind the NGINX gateway); 0 uses REMOTE_ADDR.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env_int("AUTH_NUM_PROXIES", 0) or None}  # noqa: F821
 
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,  # noqa: F821 - from build_settings above
+    "auth.flush_expired_tokens": {
+        "task": "auth.accounts.flush_expired_tokens",
+        "schedule": float(env_int("AUTH_FLUSH_EXPIRED_TOKENS_SECONDS", 24 * 60 * 60)),
+        "options": {"expires": 60 * 60},
+    },
+}
+
 # The auth service verifies access tokens (GET/PATCH me/) with its own key set, no HTTP.
 COMMON = {
     **COMMON,  # noqa: F821

@@ -346,3 +346,18 @@ def test_jwks_lists_the_current_public_key(path):
     assert response.json() == trusted_test_jwks()
     assert response["Cache-Control"] == "public, max-age=300"
     assert "d" not in response.json()["keys"][0]  # never the private part
+
+
+def test_the_openapi_schema_describes_the_endpoints():
+    response = APIClient().get("/api/auth/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    paths = set(response.json()["paths"])
+    assert {
+        "/api/auth/register/",
+        "/api/auth/token/",
+        "/api/auth/token/refresh/",
+        "/api/auth/logout/",
+        "/api/auth/me/",
+        "/api/auth/jwks/",
+    } <= paths

@@ -1,9 +1,14 @@
+import datetime as dt
+
+import jwt
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from auth_service.accounts import services
 from auth_service.accounts.models import User
+from auth_service.accounts.tasks import flush_expired_tokens
 from common.events import types
 from common.events.testing import published
 
@@ -185,3 +190,17 @@ def test_staff_sign_in_to_the_auth_admin_with_email_any_case(client):
 
     assert response.status_code == 302
     assert client.get("/admin/auth/").status_code == 200
+
+
+def test_the_daily_task_forgets_expired_refresh_tokens_only():
+    user = UserFactory()
+    _live, dead = refresh_tokens_of(user)
+    services.user_set_active(user=user, is_active=False)  # both blacklisted
+    dead_jti = jwt.decode(dead, options={"verify_signature": False})["jti"]
+    OutstandingToken.objects.filter(jti=dead_jti).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+
+    deleted = flush_expired_tokens.apply().get()
+
+    assert deleted == 2  # the token and its blacklist row
+    assert OutstandingToken.objects.count() == 1
+    assert BlacklistedToken.objects.count() == 1

@@ -2,12 +2,14 @@ import os
 import stat
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from auth_service.accounts import signing
@@ -200,3 +202,51 @@ def test_production_starts_with_a_configured_key(tmp_path, new_key):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+# --- the rotation procedure, with the management command ----------------------------------------
+
+
+def test_the_documented_rotation_procedure(settings, tmp_path):
+    # 1. Generate the new key; export the public half of the old one.
+    old_file, new_file = tmp_path / "old.pem", tmp_path / "new.pem"
+    call_command("auth_keys", "generate", "--out", str(old_file), stdout=StringIO())
+    settings.AUTH_JWT = {"PRIVATE_KEY": old_file.read_text(), "KEY_ID": None, "PREVIOUS_PUBLIC_KEYS": []}
+    user = UserFactory()
+    before = sign_in(user)
+    call_command("auth_keys", "generate", "--out", str(new_file), stdout=StringIO())
+    old_public = StringIO()
+    call_command("auth_keys", "public", str(old_file), stdout=old_public)
+
+    # 2. Deploy: the new key signs, the old public key is listed (AUTH_JWT_PREVIOUS_PUBLIC_KEYS).
+    environ = {"AUTH_JWT_PRIVATE_KEY_FILE": str(new_file), "AUTH_JWT_PREVIOUS_PUBLIC_KEYS": old_public.getvalue()}
+    settings.AUTH_JWT = {
+        "PRIVATE_KEY": signing.load_private_key_pem(environ=environ),
+        "KEY_ID": None,
+        "PREVIOUS_PUBLIC_KEYS": signing.load_previous_public_keys(environ=environ),
+    }
+    shown = StringIO()
+    call_command("auth_keys", "show", stdout=shown)
+
+    assert [line.split("\t")[1] for line in shown.getvalue().splitlines()] == [
+        "current (signs)",
+        "previous (verifies only)",
+    ]
+    assert me_status(before["access"]) == 200
+    assert refresh_status(before["refresh"]) == 200
+
+    # 3. After the refresh lifetime: drop the old public key.
+    settings.AUTH_JWT = {**settings.AUTH_JWT, "PREVIOUS_PUBLIC_KEYS": []}
+
+    assert me_status(before["access"]) == 401
+    assert me_status(sign_in(user)["access"]) == 200
+
+
+def test_generate_refuses_to_overwrite_a_key(tmp_path):
+    path = tmp_path / "key.pem"
+    path.write_text("precious")
+
+    with pytest.raises(CommandError, match="refusing to overwrite"):
+        call_command("auth_keys", "generate", "--out", str(path), stdout=StringIO())
+
+    assert path.read_text() == "precious"
