@@ -86,3 +86,7 @@ class StatelessJWTAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+# Registers the OpenAPI security scheme of this class with drf-spectacular.
+from . import schema  # noqa: E402, F401
