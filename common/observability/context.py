@@ -19,6 +19,18 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def as_uuid(value: str) -> str:
+    """A UUID for any id: itself when it is one (dashes or not), else a stable uuid5 of it.
+
+    Event envelopes carry UUID correlation ids, but request ids come from clients and gateways
+    (NGINX's ``$request_id`` is 32 hex digits); the same incoming id always maps to the same UUID.
+    """
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"request-id:{value}"))
+
+
 @contextmanager
 def bound(*, request_id: str | None = None, correlation_id: str | None = None) -> Iterator[None]:
     request_token = request_id_var.set(request_id)

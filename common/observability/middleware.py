@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .context import bound, new_id
+from .context import as_uuid, bound, new_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
 CORRELATION_ID_HEADER = "X-Correlation-ID"
@@ -29,7 +29,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         request_id = _incoming(request, REQUEST_ID_HEADER) or new_id()
-        correlation_id = _incoming(request, CORRELATION_ID_HEADER) or request_id
+        correlation_id = as_uuid(_incoming(request, CORRELATION_ID_HEADER) or request_id)
         request.request_id = request_id
         with bound(request_id=request_id, correlation_id=correlation_id):
             response = self.get_response(request)
