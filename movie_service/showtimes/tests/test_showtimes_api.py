@@ -426,3 +426,31 @@ def test_delete_needs_a_cancelled_showtime(staff, screen):
     assert (refused.status_code, deleted.status_code) == (409, 204)
     assert list(Showtime.objects.all()) == [scheduled]
     assert published() == []
+
+
+def test_status_filter():
+    ShowtimeFactory(starts_at=future(24))
+    cancelled = ShowtimeFactory(starts_at=future(30), status="cancelled")
+
+    response = APIClient().get(LIST_URL, {"status": "cancelled"})
+
+    assert [item["id"] for item in response.json()["results"]] == [str(cancelled.id)]
+
+
+def test_a_bad_token_is_401_even_on_a_public_read():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    response = client.get(LIST_URL)
+
+    assert response.status_code == 401
+
+
+def test_a_started_showtime_cannot_be_changed(staff, screen):
+    showtime = ShowtimeFactory(screen=screen, starts_at=timezone.now() - dt.timedelta(minutes=5))
+
+    response = staff.patch(detail_url(showtime.id), {"currency": "EUR"}, format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "This showtime has already started; it can no longer be changed."}
+    assert published() == []
