@@ -2,10 +2,6 @@ import pytest
 
 from common.auth.keys import reset_key_cache
 
-# The plugin's fixtures (test database made by the admin role) lose to pytest-django's own unless
-# a conftest names them.
-from common.testing.pytest_plugin import django_db_keepdb, django_db_modify_db_settings  # noqa: F401
-
 
 @pytest.fixture(autouse=True)
 def _fresh_state(settings):

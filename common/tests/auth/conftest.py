@@ -11,10 +11,6 @@ import pytest
 
 from common.auth.keys import reset_key_cache
 
-# The plugin's fixtures (test database made by the admin role) lose to pytest-django's own unless
-# a conftest names them.
-from common.testing.pytest_plugin import django_db_keepdb, django_db_modify_db_settings  # noqa: F401
-
 
 class FakeAuthService:
     """Serves ``/jwks/`` from ``self.jwks`` and ``/token/`` from ``self.accounts``."""
