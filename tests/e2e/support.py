@@ -242,6 +242,31 @@ def cmdline(pid: int) -> list[str]:
         return []
 
 
+@dataclass
+class ProcessSpec:
+    args: list[str]
+    env: dict[str, str]
+    cwd: str
+
+
+def parent_of(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def spec_of(pid: int) -> ProcessSpec:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    env = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
+    return ProcessSpec(cmdline(pid), env, os.readlink(f"/proc/{pid}/cwd"))
+
+
+def _rabbitmqctl(*args: str) -> bool:
+    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, timeout=60, check=False).returncode == 0
+
+
 class System:
     """``manage_all.py up --gateway`` on the real servers, for the whole session."""
 
@@ -303,14 +328,11 @@ class System:
                 )
                 url = urlsplit(self.env[variable])
                 self.env[variable] = urlunsplit(url._replace(path="/" + name))
-        for command in (
-            ["delete_vhost", VHOST],
-            ["add_vhost", VHOST],
-            ["set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
-        ):
-            subprocess.run(
-                ["rabbitmqctl", "-q", *command], capture_output=True, timeout=60, check=command[0] != "delete_vhost"
-            )
+        # Another engineer's fault test may have RabbitMQ stopped for a few seconds: wait for it.
+        eventually(lambda: _rabbitmqctl("await_startup"), 90, 2, message="RabbitMQ is not running")
+        _rabbitmqctl("delete_vhost", VHOST)
+        assert _rabbitmqctl("add_vhost", VHOST), "rabbitmqctl add_vhost failed"
+        assert _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
         broker = urlsplit(self.env["CELERY_BROKER_URL"])
         self.env["CELERY_BROKER_URL"] = urlunsplit(broker._replace(path="/" + VHOST))
         redis = urlsplit(self.env["REDIS_URL"])
@@ -416,6 +438,33 @@ class System:
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
+
+    def kill(self, service: str, role: str) -> ProcessSpec:
+        """SIGKILL every process of one role of a service; returns how to start it again."""
+        pids = self.pids(service, role)
+        assert pids, f"no {service} {role} process found"
+        parents = [pid for pid in pids if parent_of(pid) not in pids]
+        spec = spec_of(parents[0])
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        eventually(lambda: not self.pids(service, role), 10, 0.1, message=f"{service} {role} survived SIGKILL")
+        return spec
+
+    def start_like(self, spec: ProcessSpec, name: str) -> subprocess.Popen:
+        """Start a process again as it was (command line, environment, directory), owned by this run."""
+        with (self.log_dir / f"{name}.log").open("a") as log:
+            process = subprocess.Popen(
+                spec.args,
+                env=spec.env,
+                cwd=spec.cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.adopted.append(process)
+        return process
 
     def log_tail(self, chars: int = 6000) -> str:
         try:
