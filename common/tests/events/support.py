@@ -18,6 +18,7 @@ from kombu.pools import connections
 
 from common.config.paths import REPO_ROOT
 from common.events.broker import broker_connection
+from common.events.conf import events_settings
 from common.events.consumer import EventHandlerRunner
 from common.events.topology import consumer_services, dead_letter_queue, declare_all, events_queue, exchange
 
@@ -97,6 +98,12 @@ def delete_topology() -> None:
                     continue
         with contextlib.suppress(Exception):
             exchange()(channel).delete()
+        # The task queue and exchange of the worker processes a test started (-Q <prefix>tasks).
+        tasks = f"{events_settings()['QUEUE_PREFIX']}tasks"
+        with contextlib.suppress(Exception):
+            channel.queue_delete(tasks)
+        with contextlib.suppress(Exception):
+            channel.exchange_delete(tasks)
 
 
 def test_database_url() -> str:
