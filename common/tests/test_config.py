@@ -19,7 +19,9 @@ STRONG_KEY = "x7Kq2p9vLm4Zr8Tn1Wc6Yb3Hf5Jd0Gs-Ua_Ve*Ri&Ox!Pe#Qt$Nw%My^Lz"
         "postgresql+psycopg://auth_user:secret@db.example:5433/auth_db",
     ],
 )
-def test_every_url_form_gives_the_same_postgres_settings(url):
+def test_every_url_form_gives_the_same_postgres_settings(url, monkeypatch):
+    monkeypatch.delenv("TEST_DB_SUFFIX", raising=False)
+
     config = database_config("auth", url)
 
     assert config["ENGINE"] == "django.db.backends.postgresql"
@@ -33,6 +35,12 @@ def test_every_url_form_gives_the_same_postgres_settings(url):
     assert config["CONN_HEALTH_CHECKS"] is True
     assert config["CONN_MAX_AGE"] > 0
     assert config["TEST"] == {"NAME": "test_auth_db"}
+
+
+def test_a_test_database_suffix_keeps_concurrent_runs_apart(monkeypatch):
+    monkeypatch.setenv("TEST_DB_SUFFIX", "_ci2")
+
+    assert database_config("auth", "postgresql://u:p@h/auth_db")["TEST"] == {"NAME": "test_auth_db_ci2"}
 
 
 def test_url_options_such_as_sslmode_reach_libpq():
