@@ -56,6 +56,7 @@ def test_an_unknown_scheme_is_refused():
 
 
 def test_prefixed_variable_wins_over_plain(monkeypatch):
+    monkeypatch.delenv("MOVIE_DATABASE_URL", raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://plain:p@plain-host/plain_db")
     monkeypatch.setenv("AUTH_DATABASE_URL", "postgresql://auth_user:p@auth-host/auth_db")
 
