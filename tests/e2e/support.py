@@ -328,11 +328,15 @@ class System:
                 )
                 url = urlsplit(self.env[variable])
                 self.env[variable] = urlunsplit(url._replace(path="/" + name))
+
         # Another engineer's fault test may have RabbitMQ stopped for a few seconds: wait for it.
-        eventually(lambda: _rabbitmqctl("await_startup"), 90, 2, message="RabbitMQ is not running")
-        _rabbitmqctl("delete_vhost", VHOST)
-        assert _rabbitmqctl("add_vhost", VHOST), "rabbitmqctl add_vhost failed"
-        assert _rabbitmqctl("set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*")
+        def fresh_vhost() -> bool:
+            _rabbitmqctl("delete_vhost", VHOST)
+            return _rabbitmqctl("add_vhost", VHOST) and _rabbitmqctl(
+                "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"
+            )
+
+        eventually(fresh_vhost, 120, 3, message=f"could not create the RabbitMQ vhost {VHOST}")
         broker = urlsplit(self.env["CELERY_BROKER_URL"])
         self.env["CELERY_BROKER_URL"] = urlunsplit(broker._replace(path="/" + VHOST))
         redis = urlsplit(self.env["REDIS_URL"])
@@ -554,13 +558,21 @@ for i in range({count}):
 
 _system: System | None = None
 _users = 0
+_failed_start: BaseException | None = None
 
 
 def acquire() -> System:
-    global _system, _users
+    """The running system, started on first use; a start that failed is not tried again."""
+    global _system, _users, _failed_start
+    if _failed_start is not None:
+        raise _failed_start
     if _system is None:
-        system = System()
-        system.start()
+        try:
+            system = System()
+            system.start()
+        except BaseException as error:
+            _failed_start = error
+            raise
         _system = system
     _users += 1
     return _system
