@@ -36,3 +36,7 @@ provision: $(STAMP)
 
 clean:
 	rm -rf var
+
+## bench: open-loop load on an isolated production-like copy with its baselines (docs/performance.md)
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(ARGS)
