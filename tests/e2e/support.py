@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -345,6 +346,9 @@ class System:
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
+        for tool in ("nginx", "rabbitmqctl", "redis-cli", "redis-server"):
+            if not (shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/local/sbin")):
+                skip_or_fail(f"{tool} is not installed (the gateway and the fault tests need it)")
         for variable, default_port in (("POSTGRES_ADMIN_URL", 5432), ("CELERY_BROKER_URL", 5672), ("REDIS_URL", 6379)):
             from common.testing.infrastructure import port_open
 
