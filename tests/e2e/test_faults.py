@@ -153,11 +153,28 @@ def settle(system, clients: list[Client], attempts: list[Attempt]) -> list[dict]
     ids = {attempt.last.body["id"] for attempt in attempts}
     assert len(ids) == len(attempts), "one booking per Idempotency-Key"
     bookings = final_bookings(clients, ids)
+    record(system, attempts, bookings)
     for showtime in {attempt.showtime for attempt in attempts}:
         assert_consistent(showtime, [b for b in bookings if b["showtime_id"] == showtime])
     assert_charged_once(clients, bookings)
     system.verify()
     return bookings
+
+
+def record(system, attempts: list[Attempt], bookings: list[dict]) -> None:
+    """What the burst saw, for docs/testing.md: first answers, retries, final states (var/e2e/faults.jsonl)."""
+    import collections
+    import json
+    import os
+
+    summary = {
+        "test": os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0],
+        "first_answers": collections.Counter(attempt.replies[0].status for attempt in attempts),
+        "retried": sum(len(attempt.replies) > 1 for attempt in attempts),
+        "final": collections.Counter(booking["status"] for booking in bookings),
+    }
+    with (system.log_dir / "faults.jsonl").open("a") as log:
+        log.write(json.dumps(summary, default=str) + "\n")
 
 
 @contextlib.contextmanager
