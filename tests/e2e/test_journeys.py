@@ -6,7 +6,9 @@ final, sold seats are exactly the confirmed bookings' seats).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -172,18 +174,51 @@ def test_unpaid_hold_expires_and_releases_the_seats(system, showtime, user):
     system.verify()
 
 
-def test_staff_cancelling_a_showtime_cancels_and_refunds_its_paid_bookings(system, showtime):
-    # given two users with confirmed bookings and a staff member
+def staff_creates_a_showtime(staff: Client) -> str:
+    """Movie, cinema, screen and showtime through the movie API, as staff."""
+    tag = uuid.uuid4().hex[:8]
+    movie = staff.post("/api/movies/", {"title": f"Staff Feature {tag}", "duration_minutes": 95})
+    assert movie.status == 201, movie
+    cinema = staff.post(
+        "/api/movies/cinemas/", {"name": f"Staff Cinema {tag}", "city": "Leeds", "timezone": "Europe/London"}
+    )
+    assert cinema.status == 201, cinema
+    layout = [{"row": row, "seats": [{"number": n, "category": "standard"} for n in range(1, 11)]} for row in "DEF"]
+    screen = staff.post("/api/movies/screens/", {"cinema_id": cinema.body["id"], "name": "One", "layout": layout})
+    assert screen.status == 201, screen
+    starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=5)).replace(microsecond=0).isoformat()
+    showtime = staff.post(
+        "/api/movies/showtimes/",
+        {
+            "movie_id": movie.body["id"],
+            "screen_id": screen.body["id"],
+            "starts_at": starts_at,
+            "prices": {"standard": "9.00"},
+            "currency": "GBP",
+        },
+    )
+    assert showtime.status == 201, showtime
+    assert len(showtime.body["seats"]) == 30
+    return showtime.body["id"]
+
+
+def test_staff_cancelling_a_showtime_cancels_and_refunds_its_paid_bookings(system):
+    # given a staff member who puts a showtime on sale through the movie API
+    staff = register("staff")
+    system.make_staff(staff.email)
+    staff = Client(staff.email, login(staff.email), staff.user_id)  # a new token carries is_staff
+    showtime = staff_creates_a_showtime(staff)
+    system.wait_until_bookable(showtime)
+
+    # and two customers with confirmed bookings for it
     first, second = register("fan"), register("fan")
     bookings = []
     for client, seats in ((first, ["D1", "D2"]), (second, ["E7"])):
         created = client.book(showtime, seats)
         assert created.status == 201, created
+        assert created.body["total_amount"] == f"{9 * len(seats)}.00"
         assert client.wait_for_booking(created.body["id"])["status"] == "confirmed"
         bookings.append((client, created.body["id"]))
-    staff = register("staff")
-    system.make_staff(staff.email)
-    staff = Client(staff.email, login(staff.email), staff.user_id)  # a new token carries is_staff
 
     # when a customer tries to cancel the showtime, then they are refused
     refused = first.post(f"/api/movies/showtimes/{showtime}/cancel/", {"reason": "nope"})
