@@ -387,6 +387,9 @@ def test_web_server_killed_then_idempotent_retry(system, showtime, user):
     assert first.status == 201, first
     assert second.status in (200, 201), second
     assert second.body["id"] == first.body["id"]
+    # and the same key with another body is refused (the contract's 422), creating nothing
+    other_body = user.book(showtime, ["J14"], key=key)
+    assert other_body.status == 422, other_body
     mine = [b for b in user.all_pages("/api/bookings/") if b["showtime_id"] == showtime]
     assert [b["id"] for b in mine] == [first.body["id"]]
     booking = user.wait_for_booking(first.body["id"])
