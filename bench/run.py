@@ -157,8 +157,12 @@ def booking_requests(count: int, planner: SeatPlanner, tokens: Tokens, offset: i
 # --- phases -----------------------------------------------------------------------------------------
 
 
+STACK: Stack | None = None  # set by measure(): run_phase charges each phase's CPU to its requests
+
+
 def run_phase(name: str, port: int, requests: list[load.Request], rate: float, seconds: float, **kw) -> tuple:
     log(f"{name}: {len(requests)} requests at {rate:g}/s (≤ {seconds:g} s)")
+    stack_cpu_before = STACK.cpu_seconds() if STACK else {}
 
     async def go():
         client = load.Client(HOST, port, max_connections=kw.pop("max_connections", 256))
@@ -171,6 +175,16 @@ def run_phase(name: str, port: int, requests: list[load.Request], rate: float, s
     results, meta = asyncio.run(go())
     summary = load.summarise(results, meta)
     # The load generator shares the 2 cores: near 100% here means the client was the limit.
+    if STACK:
+        # CPU ms per successful answer, by role (includes background work such as the saga and the
+        # outbox sweeps running meanwhile): where a request's cost goes on this machine.
+        after = STACK.cpu_seconds()
+        used = {role: after[role] - stack_cpu_before.get(role, 0.0) for role in after}
+        summary["cpu_ms_per_ok"] = {
+            role: round(1000 * value / max(summary["ok"], 1), 2)
+            for role, value in sorted(used.items(), key=lambda item: -item[1])
+            if value >= 0.05
+        }
     summary["client_cpu_percent"] = round(
         100 * (time.process_time() - cpu_before) / max(meta["end"] - meta["start"], 1e-9)
     )
@@ -369,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every phase's duration")
     parser.add_argument("--read-rate", type=float, default=2000, help="offered rate of the read phases")
-    parser.add_argument("--write-rate", type=float, default=800, help="offered rate of the write capacity phases")
+    parser.add_argument("--write-rate", type=float, default=1500, help="offered rate of the write capacity phases")
     parser.add_argument("--profile", action="store_true", help="py-spy the booking web workers under load")
     args = parser.parse_args(argv)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -401,10 +415,18 @@ def main(argv: list[str] | None = None) -> int:
 def machine() -> dict:
     load1, load5, _ = (float(x) for x in Path("/proc/loadavg").read_text().split()[:3])
     cpus = len([line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("processor")])
-    return {"cpus": cpus, "loadavg_1m_before": load1, "loadavg_5m_before": load5}
+    others = sum(
+        1
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and "pytest" in _cmd(int(entry.name)) and "bench" not in _cmd(int(entry.name))
+    )
+    # Figures from a machine another test suite is loading are not comparable: say so in the report.
+    return {"cpus": cpus, "loadavg_1m_before": load1, "loadavg_5m_before": load5, "other_pytest_processes": others}
 
 
 def measure(stack: Stack, run_dir: Path, args) -> dict:
+    global STACK  # one run per process
+    STACK = stack
     scale = args.scale
     log("waiting until the booking service knows every showtime …")
     movie_db = db_url(bench_database(SERVICES["movie"]))
@@ -461,7 +483,7 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
     hot: dict[str, dict] = {}
 
     def booking_web_pids():
-        return [p for p in stack.pids().get("web (gunicorn)", []) if "booking_service" in _cmd(p)]
+        return stack.pids().get("booking web", [])
 
     requests = reads(seat_map, n_reads)
     outputs = profile(booking_web_pids(), int(seconds) + 2, run_dir, "seat-map") if args.profile else []
@@ -526,7 +548,7 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
             "write_rate": args.write_rate,
             "phase_seconds": seconds,
             "seats_per_booking": SEATS_PER_BOOKING,
-            "gunicorn": {"workers": stack._env["GUNICORN_WORKERS"], "threads": stack._env["GUNICORN_THREADS"]},
+            "gunicorn": {name: value for name, value in stack._env.items() if name.startswith("GUNICORN_")},
             "showtimes": len(showtimes),
         },
         "phases": phases,
@@ -589,7 +611,11 @@ def markdown(report: dict) -> str:
     if report.get("error"):
         lines += [f"**Run failed:** {report['error']}", ""]
     m = report.get("machine", {})
-    lines += [f"{m.get('cpus')} CPUs, load average before the run {m.get('loadavg_1m_before')} (1 min).", ""]
+    lines += [
+        f"{m.get('cpus')} CPUs, load average before the run {m.get('loadavg_1m_before')} (1 min); "
+        f"{m.get('other_pytest_processes')} other pytest processes running when it started.",
+        "",
+    ]
     phases = report.get("phases", {})
     if phases:
         lines += [
@@ -604,6 +630,11 @@ def markdown(report: dict) -> str:
                 f"{p.get('ok', p.get('transactions'))} | {p.get('errors') or 0} | {p.get('p50_ms')} | "
                 f"{p.get('p95_ms')} | {p.get('p99_ms')} | {p.get('client_cpu_percent', '-')} |"
             )
+        lines += ["", "CPU ms per successful answer, by process role (top 4):", ""]
+        for name, p in phases.items():
+            cpu = p.get("cpu_ms_per_ok") or p.get("posted", {}).get("cpu_ms_per_ok")
+            if cpu:
+                lines.append(f"- {name}: " + ", ".join(f"{role} {ms}" for role, ms in list(cpu.items())[:4]))
         saga = phases.get("saga")
         if saga:
             lines += ["", f"Saga (POST → `confirmed`, from the timeline) at {saga['offered_rate']}/s: "

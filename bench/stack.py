@@ -110,6 +110,16 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    # utime + stime, plus cutime + cstime: the CPU of children it has reaped, such as the gunicorn
+    # workers recycled after GUNICORN_MAX_REQUESTS, which would otherwise vanish from the sums.
+    return int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+
+
 def command_name(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
@@ -130,6 +140,7 @@ class Stack:
         self.key_file = run_dir / "jwt-private.pem"
         self.processes: dict[str, subprocess.Popen] = {}
         self.known_pids: set[int] = set()
+        self._backend_ticks: dict[int, int] = {}  # last seen CPU ticks of each backend, gone or not
         self._undo: list[tuple[str, callable]] = []
 
     # --- environment -----------------------------------------------------------------------
@@ -153,12 +164,14 @@ class Stack:
             PAYMENT_WEBHOOK_SECRETS=secrets.token_hex(32),
             # 2 cores, 5 services and the baselines: 2 processes x 4 threads each (the gunicorn
             # default threads), the same for the baseline project.
-            GUNICORN_WORKERS=os.environ.get("BENCH_GUNICORN_WORKERS", "2"),
-            GUNICORN_THREADS=os.environ.get("BENCH_GUNICORN_THREADS", "4"),
+            GUNICORN_WORKERS="2",
+            GUNICORN_THREADS="4",
             MANAGE_ALL_KEEP_GOING="1",
             NO_COLOR="1",
             BASELINE_DATABASE_URL=db_url(BASELINE_DB, "postgres", self.password),
         )
+        # Experiments: GUNICORN_* set for the bench (e.g. GUNICORN_MAX_REQUESTS=0) apply to all.
+        env.update({name: value for name, value in os.environ.items() if name.startswith("GUNICORN_")})
         # Minted and real tokens must outlive the run (the default access lifetime is 5 minutes).
         env["AUTH_ACCESS_TOKEN_LIFETIME_SECONDS"] = "3600"  # noqa: S105 - a lifetime, not a secret
         env.update({f"GATEWAY_{name.upper()}": value for name, value in GATEWAY_TUNABLES.items()})
@@ -286,20 +299,30 @@ class Stack:
             for pid in descendants(process.pid):
                 self.known_pids.add(pid)
                 cmd = command_name(pid)
+                service = next((s.name for s in SERVICES.values() if f"{s.package}" in cmd), "other")
                 if name != "system":
                     role = name
                 elif "gunicorn" in cmd:
-                    role = "web (gunicorn)"
+                    role = f"{service} web"
                 elif " worker" in cmd:
-                    role = "celery workers"
+                    role = f"{service} worker"
                 elif " beat" in cmd:
-                    role = "celery beat"
+                    role = f"{service} beat"
                 elif "nginx" in cmd:
                     role = "gateway (nginx)"
                 else:
                     role = "manage_all.py up"
                 groups.setdefault(role, []).append(pid)
         return groups
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far per role, and by the bench databases' backends."""
+        tick = os.sysconf("SC_CLK_TCK")
+        totals = {role: sum(cpu_ticks(p) for p in pids) / tick for role, pids in self.pids().items()}
+        backends = psql("SELECT pid FROM pg_stat_activity WHERE datname LIKE 'bench\\_%'", check=False).split()
+        self._backend_ticks.update({int(p): cpu_ticks(int(p)) for p in backends if p.isdigit()})
+        totals["postgres backends"] = sum(self._backend_ticks.values()) / tick
+        return totals
 
     def memory(self) -> dict:
         """Sum of RSS (MiB) per role, plus the PostgreSQL backends serving the bench databases."""
