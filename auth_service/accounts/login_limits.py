@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -88,14 +90,12 @@ def _uses_redis() -> bool:
 
 
 def _redis():
-    from django_redis import get_redis_connection
-
     return get_redis_connection("default")
 
 
 def _reserve_redis(keys: list[str], window: int) -> list[tuple[int, int]]:
-    from redis.exceptions import RedisError
-
+    # Both imports are at module level: importing inside a request raced between threads of a
+    # fresh worker ("partially initialized module", import deadlocks) and answered 500.
     try:
         values = _redis().eval(_RESERVE, len(keys), *keys, window)
     except RedisError as exc:
@@ -136,8 +136,6 @@ def reserve_attempt(*, email: str, address: str) -> Reservation:
 def release_attempt(reservation: Reservation) -> None:
     """The attempt succeeded: it is not a failure, give its slot back."""
     if _uses_redis():
-        from redis.exceptions import RedisError
-
         try:
             _redis().eval(_RELEASE, len(reservation.keys), *reservation.keys)
         except RedisError as exc:  # the sign-in itself succeeded; at worst it stays counted
