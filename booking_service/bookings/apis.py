@@ -33,9 +33,12 @@ class SeatMapApi(APIView):
 
 
 class BookingListCreateApi(APIView):
+    # Declared on the view so the OpenAPI schema describes the paginated envelope of the list.
+    pagination_class = StandardPagination
+
     @extend_schema(responses=BookingSerializer(many=True))
     def get(self, request):
-        paginator = StandardPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(selectors.booking_list(user_id=request.user.id), request, view=self)
         return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
 

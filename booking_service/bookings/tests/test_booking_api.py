@@ -483,3 +483,12 @@ def test_the_openapi_schema_describes_the_booking_endpoints():
         "/api/bookings/{booking_id}/cancel/",
         "/api/bookings/showtimes/{showtime_id}/seats/",
     } <= set(paths)
+
+
+def test_the_schema_describes_the_booking_list_as_a_page():
+    schema = APIClient().get("/api/bookings/schema/", {"format": "json"}).json()
+
+    listing = schema["paths"]["/api/bookings/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listing == {"$ref": "#/components/schemas/PaginatedBookingList"}
+    page = schema["components"]["schemas"]["PaginatedBookingList"]
+    assert set(page["properties"]) == {"count", "next", "previous", "results"}
