@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -33,6 +34,15 @@ def service_errors() -> Iterator[None]:
         raise serializers.ValidationError(detail) from None
 
 
+class CatalogueSchema(AutoSchema):
+    """Writes take the input serializer but answer with the read one (what ``output`` returns)."""
+
+    def get_response_serializers(self):
+        if getattr(self.view, "action", None) in ("create", "update", "partial_update"):
+            return self.view.detail_serializer_class or self.view.serializer_class
+        return super().get_response_serializers()
+
+
 class CatalogueViewSet(viewsets.GenericViewSet):
     """Public reads (served from the cache), staff-only writes through the services.
 
@@ -41,6 +51,7 @@ class CatalogueViewSet(viewsets.GenericViewSet):
     """
 
     permission_classes = [IsStaffOrReadOnly]
+    schema = CatalogueSchema()
     input_serializer_class: type[serializers.Serializer]
     detail_serializer_class: type[serializers.Serializer] | None = None
 

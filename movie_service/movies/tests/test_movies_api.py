@@ -272,3 +272,25 @@ def test_staff_deletes_a_movie_without_showtimes():
 def test_cinemas_path_is_not_taken_for_a_movie_id():
     assert APIClient().get("/api/movies/cinemas/").status_code == 200
     assert APIClient().get("/api/movies/not-a-uuid/").status_code == 404
+
+
+def test_a_genre_name_without_letters_or_digits_is_refused():
+    staff = authenticated_client(is_staff=True)
+
+    response = staff.post(
+        LIST_URL, {"title": "Untitled", "duration_minutes": 90, "age_rating": "PG", "genres": ["!!!"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"genres": ["Genre names need a letter or digit: '!!!'."]}
+    assert Movie.objects.count() == 0
+    assert Genre.objects.count() == 0
+
+
+def test_the_schema_describes_what_writes_answer():
+    schema = APIClient().get("/api/movies/schema/", {"format": "json"}).json()
+
+    create = schema["paths"]["/api/movies/"]["post"]
+    assert create["responses"]["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Movie"}
+    genres = schema["components"]["schemas"]["Movie"]["properties"]["genres"]
+    assert genres["items"] == {"$ref": "#/components/schemas/Genre"}
