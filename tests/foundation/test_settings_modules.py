@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from common.config.services import SERVICES
 
@@ -40,9 +42,18 @@ def test_service_starts_under_development_settings(name, settings):
     assert "System check identified no issues" in result.stdout
 
 
+def signing_key_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 @pytest.mark.parametrize("name", list(SERVICES))
 def test_service_starts_under_production_settings_when_configured_securely(name):
     service = SERVICES[name]
+    # The auth service signs tokens: in production its key must come from the environment.
+    extra = {"AUTH_JWT_PRIVATE_KEY": signing_key_pem()} if name == "auth" else {}
 
     result = run_check(
         service,
@@ -50,6 +61,7 @@ def test_service_starts_under_production_settings_when_configured_securely(name)
         DJANGO_SECRET_KEY=STRONG_KEY,
         DATABASE_URL=PROD_DB.format(database=service.database),
         CELERY_BROKER_URL="amqp://app:vault-broker-pw@rabbitmq:5672//",
+        **extra,
     )
 
     assert result.returncode == 0, result.stderr
