@@ -16,3 +16,5 @@ AUTH_JWT = {"PRIVATE_KEY": private_key_pem(), "KEY_ID": TEST_KID, "PREVIOUS_PUBL
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": AUTH_JWT["PRIVATE_KEY"]}
 # Login counters of one test run stay apart from any other run sharing the Redis server.
 AUTH_LOGIN_LIMITS = {**AUTH_LOGIN_LIMITS, "KEY_PREFIX": f"test-{uuid.uuid4().hex[:12]}:auth:login-failures"}
+# After-commit sends happen in the test's own thread, so a test sees them when commit returns.
+COMMON = {**COMMON, "EVENTS": {**COMMON.get("EVENTS", {}), "RELAY_IN_BACKGROUND": False}}

@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "RELAY_CONNECT_TIMEOUT": 2.0,  # seconds; the after-commit send must not hold a request up
     "RELAY_CONFIRM_TIMEOUT": 5.0,
     "SWEEP_INTERVAL": 2.0,
+    # Send after commit on a thread of its own, so a request does not wait for the broker's
+    # confirm. Tests turn it off to see the row sent when the transaction returns.
+    "RELAY_IN_BACKGROUND": True,
     # Consumer (broker → inbox + handler).
     "CONSUMER_MAX_ATTEMPTS": 8,
     "CONSUMER_RETRY_DELAY": 1.0,

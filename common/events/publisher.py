@@ -51,7 +51,7 @@ def publish(
         aggregate_id=str(aggregate_id),
         envelope=envelope,
     )
-    from . import relay  # the relay imports kombu; keep it out of model-only imports
+    from . import background  # the relay imports kombu; keep it out of model-only imports
 
-    transaction.on_commit(partial(relay.relay_after_commit, row.position), using=using)
+    transaction.on_commit(partial(background.relay_soon, row.position), using=using)
     return row

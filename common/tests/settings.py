@@ -11,3 +11,5 @@ globals().update(build_settings(TEST_SERVICE, apps=["common.tests.app"]))
 ROOT_URLCONF = "common.tests.urls"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 COMMON = {**COMMON, "AUTH": {"JWKS": test_jwks()}}  # noqa: F821
+# After-commit sends happen in the test's own thread, so a test sees them when commit returns.
+COMMON = {**COMMON, "EVENTS": {**COMMON.get("EVENTS", {}), "RELAY_IN_BACKGROUND": False}}

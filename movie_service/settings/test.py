@@ -18,3 +18,5 @@ CACHES = {
     **CACHES,
     "default": {**CACHES["default"], "KEY_PREFIX": f"movie-test{os.environ.get('TEST_DB_SUFFIX', '')}"},
 }
+# After-commit sends happen in the test's own thread, so a test sees them when commit returns.
+COMMON = {**COMMON, "EVENTS": {**COMMON.get("EVENTS", {}), "RELAY_IN_BACKGROUND": False}}

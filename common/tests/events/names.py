@@ -17,4 +17,5 @@ def events_options(namespace: str) -> dict:
         "CONSUMER_RETRY_DELAY": 0.02,
         "CONSUMER_RETRY_DELAY_MAX": 0.1,
         "CONSUMER_MAX_ATTEMPTS": 4,
+        "RELAY_IN_BACKGROUND": False,
     }

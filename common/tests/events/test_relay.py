@@ -1,6 +1,7 @@
 """The outbox relay: rows written in a transaction reach the broker after commit, once each."""
 
 import threading
+import time
 import uuid
 
 import pytest
@@ -176,3 +177,29 @@ def test_an_aggregate_stuck_behind_a_failed_row_does_not_starve_the_others(setti
     assert OutboxEvent.objects.get(aggregate_id=other).status == OutboxEvent.Status.SENT
     assert OutboxEvent.objects.filter(aggregate_id=stuck, status=OutboxEvent.Status.PENDING).count() == 5
     assert events_queue_size() == 1
+
+
+def test_in_production_the_after_commit_send_runs_on_the_relay_thread(settings, monkeypatch):
+    # given the relay configured as in production, and a record of which thread sends
+    settings.COMMON = {**settings.COMMON, "EVENTS": {**settings.COMMON["EVENTS"], "RELAY_IN_BACKGROUND": True}}
+    senders = []
+    original = relay.relay_after_commit
+
+    def recording(position):
+        senders.append(threading.current_thread().name)
+        original(position)
+
+    monkeypatch.setattr(relay, "relay_after_commit", recording)
+    data = payment_data()
+
+    # when an event is published and its transaction commits
+    with transaction.atomic():
+        row = publish(types.PAYMENT_SUCCEEDED, data, aggregate_id=data["payment_id"])
+
+    # then the relay thread sends it, without any sweep, and the committing thread did not wait
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and OutboxEvent.objects.get(pk=row.pk).status != OutboxEvent.Status.SENT:
+        time.sleep(0.05)
+    assert OutboxEvent.objects.get(pk=row.pk).status == OutboxEvent.Status.SENT
+    assert senders == ["outbox-relay"]
+    assert drain(expected=1) == 1

@@ -1,0 +1,61 @@
+"""The after-commit send, off the request's thread.
+
+``publish`` hands each committed row to one relay thread per process, so a request answers as
+soon as its transaction commits instead of waiting for the broker's publisher confirm. Nothing
+is lost if the process ends with rows still queued here: they are pending in the outbox and the
+beat sweep sends them within ``SWEEP_INTERVAL``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+
+from django.db import close_old_connections, connection
+
+from . import relay
+from .conf import events_settings
+
+logger = logging.getLogger(__name__)
+
+
+class _RelayThread:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def submit(self, position: int) -> None:
+        with self._lock:
+            # A forked child (gunicorn, Celery prefork) inherits no running thread: start its own.
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._queue = queue.SimpleQueue()
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, args=(self._queue,), name="outbox-relay", daemon=True)
+                self._thread.start()
+            self._queue.put(position)
+
+    @staticmethod
+    def _run(positions: queue.SimpleQueue[int]) -> None:
+        while True:
+            position = positions.get()
+            close_old_connections()
+            try:
+                relay.relay_after_commit(position)  # never raises
+            finally:
+                if not connection.in_atomic_block:
+                    close_old_connections()
+
+
+_relay_thread = _RelayThread()
+
+
+def relay_soon(position: int) -> None:
+    """Send outbox row ``position`` now that its transaction committed (on_commit callback)."""
+    if events_settings()["RELAY_IN_BACKGROUND"]:
+        _relay_thread.submit(position)
+    else:
+        relay.relay_after_commit(position)
