@@ -12,6 +12,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--settings", default="local", choices=["local", "production", "test"])
 
 
+def add_check_arguments(parser) -> None:
+    add_arguments(parser)
+    parser.add_argument("--deploy", action="store_true", help="also the deployment checks, failing on warnings")
+
+
+def add_makemigrations_arguments(parser) -> None:
+    add_arguments(parser)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a model change has no migration")
+
+
 def run_everywhere(args, *command: str) -> int:
     worst = 0
     for service in system.select(args.only):

@@ -7,7 +7,7 @@ import sys
 
 from common.config.services import SERVICES
 
-from . import backup, django_commands, health, provision, seed, system, testing, up
+from . import backup, django_commands, events, health, provision, seed, system, testing, up, verify
 
 DESCRIPTION = """\
 One command line for the whole movie-booking system: five Django services
@@ -29,6 +29,43 @@ examples:
 """
 
 
+def _add_only(parser) -> None:
+    parser.add_argument("--only", help="comma-separated services")
+
+
+def _status(args) -> int:
+    table, all_ready = health.status_table(system.select(args.only))
+    print(table)
+    return 0 if all_ready else 1
+
+
+# name, help, add_arguments(parser), handler(args) -> exit status
+COMMANDS = [
+    ("up", "run all services, workers and beat in the foreground", up.add_arguments, up.run),
+    ("test", "run every test suite; ends with 'N passed, N failed'", testing.add_arguments, testing.run),
+    ("migrate", "apply migrations to each service's database", django_commands.add_arguments, django_commands.migrate),
+    ("check", "Django system checks for each service", django_commands.add_check_arguments, django_commands.check),
+    (
+        "makemigrations",
+        "make migrations (or --check that none are missing)",
+        django_commands.add_makemigrations_arguments,
+        django_commands.makemigrations,
+    ),
+    ("status", "readiness of each running service, as a table", _add_only, _status),
+    ("verify", "cross-service consistency check; exit 1 on any violation", verify.add_arguments, verify.run),
+    ("events", "outbox backlog and dead letters per service; --replay-dead", events.add_arguments, events.run),
+    ("seed", "create the demo catalogue (movies, cinemas, showtimes)", seed.add_arguments, seed.run),
+    ("provision", "create the five roles and databases on PostgreSQL", provision.add_arguments, provision.run),
+    ("backup", "pg_dump each service's database with its own role", backup.add_backup_arguments, backup.run_backup),
+    (
+        "restore",
+        "restore databases from a backup folder (checksums verified)",
+        backup.add_restore_arguments,
+        backup.run_restore,
+    ),
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="manage_all.py",
@@ -37,70 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    command = commands.add_parser("up", help="run all services, workers and beat in the foreground")
-    up.add_arguments(command)
-    command.set_defaults(handler=up.run)
-
-    command = commands.add_parser("test", help="run every test suite; ends with 'N passed, N failed'")
-    testing.add_arguments(command)
-    command.set_defaults(handler=testing.run)
-
-    command = commands.add_parser("migrate", help="apply migrations to each service's database")
-    django_commands.add_arguments(command)
-    command.set_defaults(handler=django_commands.migrate)
-
-    command = commands.add_parser("check", help="Django system checks for each service")
-    django_commands.add_arguments(command)
-    command.add_argument("--deploy", action="store_true", help="also the deployment checks, failing on warnings")
-    command.set_defaults(handler=django_commands.check)
-
-    command = commands.add_parser("makemigrations", help="make migrations (or --check that none are missing)")
-    django_commands.add_arguments(command)
-    command.add_argument("--check", action="store_true", help="exit 1 if a model change has no migration")
-    command.set_defaults(handler=django_commands.makemigrations)
-
-    command = commands.add_parser("status", help="readiness of each running service, as a table")
-    command.add_argument("--only", help="comma-separated services")
-    command.set_defaults(handler=_status)
-
-    from . import verify
-
-    command = commands.add_parser("verify", help="cross-service consistency check; exit 1 on any violation")
-    verify.add_arguments(command)
-    command.set_defaults(handler=verify.run)
-
-    from . import events
-
-    command = commands.add_parser("events", help="outbox backlog and dead letters per service; --replay-dead")
-    events.add_arguments(command)
-    command.set_defaults(handler=events.run)
-
-    command = commands.add_parser("seed", help="create the demo catalogue (movies, cinemas, showtimes)")
-    seed.add_arguments(command)
-    command.set_defaults(handler=seed.run)
-
-    command = commands.add_parser("provision", help="create the five roles and databases on PostgreSQL")
-    provision.add_arguments(command)
-    command.set_defaults(handler=provision.run)
-
-    command = commands.add_parser("backup", help="pg_dump each service's database with its own role")
-    backup.add_backup_arguments(command)
-    command.set_defaults(handler=backup.run_backup)
-
-    command = commands.add_parser("restore", help="restore databases from a backup folder (checksums verified)")
-    backup.add_restore_arguments(command)
-    command.set_defaults(handler=backup.run_restore)
-
+    for name, help_text, add_arguments, handler in COMMANDS:
+        command = commands.add_parser(name, help=help_text)
+        add_arguments(command)
+        command.set_defaults(handler=handler)
     for name in SERVICES:
         commands.add_parser(name, help=f"run a Django command for the {name} service", add_help=False)
     return parser
-
-
-def _status(args) -> int:
-    table, all_ready = health.status_table(system.select(args.only))
-    print(table)
-    return 0 if all_ready else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,13 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
 from common.config.services import SERVICES
+from deploy.cli.health import readiness
 
 REPO = Path(__file__).resolve().parents[2]
 PORT_OFFSET = 200
@@ -30,12 +30,7 @@ def embedded_env(var_dir: Path) -> dict[str, str]:
 
 
 def ready(service) -> bool:
-    url = f"http://127.0.0.1:{service.port + PORT_OFFSET}/health/ready/"
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
+    return readiness(service, timeout=2, port_offset=PORT_OFFSET)[0] == 200
 
 
 def processes_under(path: Path) -> list[str]:
