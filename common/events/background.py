@@ -8,10 +8,12 @@ beat sweep sends them within ``SWEEP_INTERVAL``.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import queue
 import threading
+import time
 
 from django.db import close_old_connections, connection
 
@@ -24,7 +26,7 @@ logger = logging.getLogger(__name__)
 class _RelayThread:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._queue: queue.Queue[int] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
 
@@ -32,14 +34,20 @@ class _RelayThread:
         with self._lock:
             # A forked child (gunicorn, Celery prefork) inherits no running thread: start its own.
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
-                self._queue = queue.SimpleQueue()
+                self._queue = queue.Queue()
                 self._pid = os.getpid()
                 self._thread = threading.Thread(target=self._run, args=(self._queue,), name="outbox-relay", daemon=True)
                 self._thread.start()
             self._queue.put(position)
 
+    def drain(self, timeout: float) -> None:
+        """Give queued rows a moment to leave before the process exits (a short command, say)."""
+        deadline = time.monotonic() + timeout
+        while self._pid == os.getpid() and self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     @staticmethod
-    def _run(positions: queue.SimpleQueue[int]) -> None:
+    def _run(positions: queue.Queue[int]) -> None:
         while True:
             position = positions.get()
             close_old_connections()
@@ -48,9 +56,13 @@ class _RelayThread:
             finally:
                 if not connection.in_atomic_block:
                     close_old_connections()
+                positions.task_done()
 
 
 _relay_thread = _RelayThread()
+# Without this a one-off process (``manage.py shell -c``, a management command) would exit with its
+# events still queued and leave them to the next sweep; with it they leave at once.
+atexit.register(_relay_thread.drain, 5.0)
 
 
 def relay_soon(position: int) -> None:
