@@ -49,14 +49,22 @@ class _RelayThread:
     @staticmethod
     def _run(positions: queue.Queue[int]) -> None:
         while True:
-            position = positions.get()
+            # Whatever queued up while the last batch was sent goes in one claim: under load the
+            # cost of a claim (a transaction, a broker round trip per row) is shared by many rows.
+            batch = [positions.get()]
+            while len(batch) < events_settings()["RELAY_BATCH_SIZE"]:
+                try:
+                    batch.append(positions.get_nowait())
+                except queue.Empty:
+                    break
             close_old_connections()
             try:
-                relay.relay_after_commit(position)  # never raises
+                relay.relay_after_commit(batch)  # never raises
             finally:
                 if not connection.in_atomic_block:
                     close_old_connections()
-                positions.task_done()
+                for _ in batch:
+                    positions.task_done()
 
 
 _relay_thread = _RelayThread()
@@ -70,4 +78,4 @@ def relay_soon(position: int) -> None:
     if events_settings()["RELAY_IN_BACKGROUND"]:
         _relay_thread.submit(position)
     else:
-        relay.relay_after_commit(position)
+        relay.relay_after_commit([position])

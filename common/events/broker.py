@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from kombu import Connection
+from kombu.pools import connections
 
 from .conf import events_settings
 
@@ -12,13 +15,32 @@ _RETRY_OPTIONS = {"max_retries", "interval_start", "interval_step", "interval_ma
 
 
 def broker_connection(connect_timeout: float | None = None) -> Connection:
-    """A connection to this service's broker, with publisher confirms where the broker has them.
+    """A new connection to this service's broker, with publisher confirms where the broker has them.
 
-    Use it through ``kombu.pools.connections[broker_connection()].acquire(...)``: the pool is
-    keyed by the connection's parameters, so each process keeps a few open connections.
+    For sending, prefer ``broker_pool()``: each process keeps a few connections open.
     """
-    options = {
-        key: value for key, value in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items() if key not in _RETRY_OPTIONS
-    }
+    url, options, timeout = _parameters(connect_timeout)
+    return Connection(url, transport_options=dict(options), connect_timeout=timeout, heartbeat=0)
+
+
+def broker_pool(connect_timeout: float | None = None):
+    """kombu's pool of connections like ``broker_connection()``: ``broker_pool().acquire(...)``."""
+    return connections[_pool_key(*_parameters(connect_timeout))]
+
+
+def _parameters(connect_timeout: float | None) -> tuple[str, tuple, float]:
+    options = tuple(
+        sorted(
+            (key, value) for key, value in settings.CELERY_BROKER_TRANSPORT_OPTIONS.items() if key not in _RETRY_OPTIONS
+        )
+    )
     timeout = connect_timeout if connect_timeout is not None else events_settings()["RELAY_CONNECT_TIMEOUT"]
-    return Connection(settings.CELERY_BROKER_URL, transport_options=options, connect_timeout=timeout, heartbeat=0)
+    return settings.CELERY_BROKER_URL, options, timeout
+
+
+@lru_cache(maxsize=16)
+def _pool_key(url: str, options: tuple, timeout: float) -> Connection:
+    # The pool is keyed by the connection's parameters; this one is never connected itself. Kept
+    # once per process: building a Connection probes for librabbitmq with an import attempt,
+    # which cost more than the rest of an after-commit send.
+    return Connection(url, transport_options=dict(options), connect_timeout=timeout, heartbeat=0)

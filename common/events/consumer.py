@@ -25,9 +25,8 @@ from typing import Any
 
 from celery import bootsteps
 from kombu import Consumer, Producer
-from kombu.pools import connections
 
-from .broker import broker_connection
+from .broker import broker_pool
 from .conf import consumed_types, dead_queue_name, events_settings, queue_name, service_name
 from .topology import dead_letter_queue, declare_all, events_queue
 
@@ -173,7 +172,7 @@ class EventHandlerRunner:
         the worker's other deliveries from inside this callback.
         """
         headers = {**(message.headers or {}), "x-event-type": _event_type(message), **extra_headers}
-        with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+        with broker_pool().acquire(block=True, timeout=10) as conn:
             try:
                 conn.ensure_connection(max_retries=3)
                 producer = Producer(conn.default_channel, auto_declare=False)
@@ -232,7 +231,7 @@ class EventsConsumerStep(bootsteps.ConsumerStep):
 def dead_letter_count(service: str | None = None, *, connect_timeout: float | None = None) -> int:
     """Messages waiting in ``<service>.events.dead`` (declared first, so 0 if never used)."""
     service = service or service_name()
-    with connections[broker_connection(connect_timeout)].acquire(block=True, timeout=10) as conn:
+    with broker_pool(connect_timeout).acquire(block=True, timeout=10) as conn:
         try:
             conn.ensure_connection(max_retries=1)
             channel = conn.default_channel
@@ -252,7 +251,7 @@ def replay_dead_letters(service: str | None = None, *, limit: int | None = None)
     service = service or service_name()
     runner = EventHandlerRunner(service)
     moved = 0
-    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+    with broker_pool().acquire(block=True, timeout=10) as conn:
         try:
             conn.ensure_connection(max_retries=1)
             channel = conn.channel()

@@ -48,7 +48,13 @@ def declare_all(channel) -> None:
     ``maybe_declare`` remembers what it declared on this connection, so after the first call on
     a connection this costs nothing; a reconnection declares again.
     """
+    # kombu forgets what it declared when the connection is re-established; so does this marker.
+    declared = channel.connection.client.declared_entities
+    marker = ("events-topology", events_settings()["EXCHANGE"], queue_name(service_name()), *consumed_types())
+    if marker in declared:
+        return
     maybe_declare(exchange(), channel)
     for service in consumer_services():
         maybe_declare(events_queue(service), channel)
         maybe_declare(dead_letter_queue(service), channel)
+    declared.add(marker)

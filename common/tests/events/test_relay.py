@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
-from common.events import relay, types
+from common.events import background, relay, types
 from common.events.envelope import EventSchemaError
 from common.events.models import OutboxEvent
 from common.events.publisher import publish
@@ -185,9 +186,9 @@ def test_in_production_the_after_commit_send_runs_on_the_relay_thread(settings, 
     senders = []
     original = relay.relay_after_commit
 
-    def recording(position):
+    def recording(positions):
         senders.append(threading.current_thread().name)
-        original(position)
+        original(positions)
 
     monkeypatch.setattr(relay, "relay_after_commit", recording)
     data = payment_data()
@@ -203,3 +204,66 @@ def test_in_production_the_after_commit_send_runs_on_the_relay_thread(settings, 
     assert OutboxEvent.objects.get(pk=row.pk).status == OutboxEvent.Status.SENT
     assert senders == ["outbox-relay"]
     assert drain(expected=1) == 1
+
+
+def test_rows_handed_over_together_go_in_one_claim_in_order():
+    # given four committed rows of two aggregates, not yet sent
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    _write_rows([first, second], per_aggregate=2)
+    positions = list(OutboxEvent.objects.order_by("position").values_list("position", flat=True))
+
+    # when the relay thread hands them over together
+    with CaptureQueriesContext(connection) as queries:
+        relay.relay_after_commit(positions)
+
+    # then one claim sent them all, each aggregate in written order
+    claims = [query for query in queries.captured_queries if query["sql"].lstrip().startswith("SELECT")]
+    assert len(claims) == 1
+    assert OutboxEvent.objects.exclude(status=OutboxEvent.Status.SENT).count() == 0
+    order = _sent_order(4)
+    for aggregate in (first, second):
+        assert [amount for agg, amount in order if agg == aggregate] == ["1.00", "2.00"]
+
+
+def test_a_row_handed_over_without_its_older_unsent_row_waits_for_the_sweep():
+    # given two unsent rows of one aggregate
+    aggregate = str(uuid.uuid4())
+    _write_rows([aggregate], per_aggregate=2)
+    older, newer = OutboxEvent.objects.order_by("position").values_list("position", flat=True)
+
+    # when only the newer one is handed to the after-commit send
+    relay.relay_after_commit([newer])
+
+    # then nothing went out of order
+    assert OutboxEvent.objects.filter(status=OutboxEvent.Status.SENT).count() == 0
+    assert events_queue_size() == 0
+
+    # and the sweep sends both, oldest first
+    assert relay.sweep_outbox() == 2
+    assert [amount for _, amount in _sent_order(2)] == ["1.00", "2.00"]
+    assert {older, newer} == set(OutboxEvent.objects.filter(status="sent").values_list("position", flat=True))
+
+
+def test_the_relay_thread_sends_what_queued_up_meanwhile_in_one_batch(monkeypatch):
+    # given a relay thread busy with a first row
+    busy, release = threading.Event(), threading.Event()
+    batches: list[list[int]] = []
+
+    def slow_relay(positions):
+        batches.append(list(positions))
+        busy.set()
+        release.wait(10)
+
+    monkeypatch.setattr(relay, "relay_after_commit", slow_relay)
+    thread = background._RelayThread()
+    thread.submit(1)
+    assert busy.wait(10)
+
+    # when five more rows commit meanwhile
+    for position in range(2, 7):
+        thread.submit(position)
+    release.set()
+    thread.drain(10)
+
+    # then they went in one batch
+    assert batches == [[1], [2, 3, 4, 5, 6]]
