@@ -7,6 +7,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 
 def seat_sort_key(label: str) -> tuple:
@@ -114,6 +115,11 @@ class Booking(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE_STATUSES
+
+    @cached_property
+    def seat_labels(self) -> list[str]:
+        """Labels in seat order (prefetch ``booking_seats`` for lists; the create service sets it)."""
+        return sorted((seat.label for seat in self.booking_seats.all()), key=seat_sort_key)
 
 
 class BookingSeat(models.Model):

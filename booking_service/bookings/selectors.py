@@ -42,12 +42,13 @@ def showtime_seat_map(*, showtime_id: uuid.UUID) -> dict[str, Any]:
     Read straight from the database (no cache), so it is exact right after every hold, release and
     sale; a pending hold past ``expires_at`` counts as available even before the sweeper runs.
     """
-    showtime = ShowtimeReplica.objects.filter(pk=showtime_id, has_snapshot=True).first()
+    showtime = ShowtimeReplica.objects.filter(pk=showtime_id, has_snapshot=True).values_list("seats", "prices").first()
     if showtime is None:
         raise exceptions.NotFound("Showtime not found.")
+    seats, prices = showtime
     now = timezone.now()
     taken: dict[str, str] = {}
-    live = BookingSeat.objects.filter(showtime=showtime, is_live=True).values_list(
+    live = BookingSeat.objects.filter(showtime_id=showtime_id, is_live=True).values_list(
         "label", "booking__status", "booking__expires_at"
     )
     for label, status, expires_at in live:
@@ -56,15 +57,15 @@ def showtime_seat_map(*, showtime_id: uuid.UUID) -> dict[str, Any]:
         elif status == Booking.Status.PENDING and expires_at > now:
             taken[label] = "held"
     return {
-        "showtime_id": showtime.id,
+        "showtime_id": str(showtime_id),
         "seats": [
             {
                 "label": seat["label"],
                 "category": seat["category"],
-                "price": showtime.prices.get(seat["category"]),
+                "price": prices.get(seat["category"]),
                 "status": taken.get(seat["label"], "available"),
             }
-            for seat in showtime.seats
+            for seat in seats
         ],
     }
 

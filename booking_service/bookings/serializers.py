@@ -33,7 +33,7 @@ class BookingSerializer(serializers.ModelSerializer):
     """Exactly the contract's fields; ``seats`` are the labels in seat order."""
 
     showtime_id = serializers.UUIDField(read_only=True)
-    seats = serializers.SerializerMethodField()
+    seats = serializers.ListField(source="seat_labels", child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = Booking
@@ -51,9 +51,6 @@ class BookingSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
-
-    def get_seats(self, booking: Booking) -> list[str]:
-        return sorted((seat.label for seat in booking.booking_seats.all()), key=seat_sort_key)
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):

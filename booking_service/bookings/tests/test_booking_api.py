@@ -257,6 +257,38 @@ def test_an_expired_hold_not_yet_swept_does_not_block_a_buyer():
     assert cancelled[0]["data"]["reason"] == "expired"
 
 
+def test_my_own_overdue_hold_on_the_showtime_does_not_block_my_new_booking():
+    # given: my pending booking for the showtime, past its hold, not yet swept
+    showtime = ShowtimeReplicaFactory()
+    client = authenticated_client()
+    old = make_booking(showtime=showtime, seats=["A1"], user_id=client.user_id)
+    Booking.objects.filter(pk=old.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+
+    # when I book other seats of the same showtime
+    response = client.post(URL, {"showtime_id": str(showtime.id), "seats": ["B2"], "payment_method": "x"})
+
+    # then the overdue hold gave way (expired, published) and the new one holds
+    assert response.status_code == status.HTTP_201_CREATED, response.data
+    old.refresh_from_db()
+    assert old.status == "expired"
+    assert [event["data"]["booking_id"] for event in published(types.BOOKING_CANCELLED)] == [str(old.id)]
+    assert Booking.objects.get(pk=response.json()["id"]).status == "pending"
+
+
+def test_create_is_one_read_and_one_transaction_of_inserts(django_assert_num_queries):
+    # given
+    showtime = ShowtimeReplicaFactory()
+    client = authenticated_client()
+    body = {"showtime_id": str(showtime.id), "seats": ["A1", "A2"], "payment_method": "pm_card_visa"}
+
+    # when / then: the showtime read, then (in the test's transaction, a savepoint) booking, seats,
+    # timeline and outbox inserts; nothing read back for the answer, no overdue-hold lookup
+    with django_assert_num_queries(7):
+        response = client.post(URL, body)
+    assert response.status_code == status.HTTP_201_CREATED
+    assert response.json()["seats"] == ["A1", "A2"]
+
+
 # --- GET list and detail --------------------------------------------------------------------------
 
 
@@ -463,6 +495,20 @@ def test_seat_map_changes_immediately_after_hold_and_release():
     assert status_of("A1") == "held"
     client.post(f"{URL}{booking_id}/cancel/")
     assert status_of("A1") == "available"
+
+
+def test_seat_map_is_two_queries_and_ignores_any_token(django_assert_num_queries):
+    # given a held seat and a client with a token that is not even well-formed
+    showtime = ShowtimeReplicaFactory()
+    make_booking(showtime=showtime, seats=["A1"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    # when / then: the replica and the live seats, nothing else; the token is not looked at
+    with django_assert_num_queries(2):
+        response = client.get(seats_url(showtime.id))
+    assert response.status_code == status.HTTP_200_OK
+    assert response.json()["seats"][0] == {"label": "A1", "category": "standard", "price": "12.50", "status": "held"}
 
 
 def test_seat_map_of_an_unknown_showtime_is_404():
