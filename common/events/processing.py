@@ -6,7 +6,8 @@ import enum
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from common.observability.context import bound
 
@@ -35,12 +36,29 @@ def apply_envelope(envelope: dict[str, Any]) -> Outcome:
         logger.info("no handler for %s %s here; acknowledged without effect", event.type, event.id)
         return Outcome.IGNORED
     with bound(request_id=str(event.id), correlation_id=str(event.correlation_id)), transaction.atomic():
-        _, created = InboxEvent.objects.get_or_create(
-            id=event.id, defaults={"type": event.type, "correlation_id": event.correlation_id}
-        )
-        if not created:
+        if not _record_in_inbox(event):
             logger.info("duplicate %s %s; already applied", event.type, event.id)
             return Outcome.DUPLICATE
         function(event)
     logger.info("applied %s %s", event.type, event.id)
     return Outcome.APPLIED
+
+
+def _record_in_inbox(event: Event) -> bool:
+    """Insert the event's inbox row; False if it is already there (applied, or being applied).
+
+    One statement instead of get_or_create's read, savepoint, insert and release: this runs for
+    every event every service receives. A concurrent delivery of the same event waits here for the
+    first transaction and then sees the row.
+    """
+    values = {"id": event.id, "type": event.type, "correlation_id": event.correlation_id, "received_at": timezone.now()}
+    fields = [InboxEvent._meta.get_field(name) for name in values]
+    table = connection.ops.quote_name(InboxEvent._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    pk = connection.ops.quote_name(InboxEvent._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s) ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}",  # noqa: S608
+            [field.get_db_prep_value(values[field.name], connection) for field in fields],
+        )
+        return cursor.fetchone() is not None

@@ -189,3 +189,25 @@ def test_message_that_cannot_be_dead_lettered_is_requeued_not_lost(monkeypatch, 
     assert calls == [dead_queue_name("common"), dead_queue_name("common")]
     assert events_queue_size() == 0
     assert dead_queue_size() == 1
+
+
+def test_the_inbox_entry_is_one_statement_and_a_redelivery_is_a_duplicate():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from common.events.processing import Outcome, apply_envelope
+
+    # given an event
+    envelope = make_envelope(types.PAYMENT_SUCCEEDED, payment_data())
+
+    # when it is applied, then once more
+    with CaptureQueriesContext(connection) as first:
+        assert apply_envelope(envelope) == Outcome.APPLIED
+    assert apply_envelope(envelope) == Outcome.DUPLICATE
+
+    # then one statement wrote the inbox entry (no read before it), and the effect counted once
+    inbox = [query["sql"] for query in first.captured_queries if "events_inboxevent" in query["sql"]]
+    assert len(inbox) == 1
+    assert inbox[0].startswith("INSERT")
+    assert InboxEvent.objects.filter(id=envelope["id"]).count() == 1
+    assert Counter.objects.get(key=envelope["data"]["payment_id"]).value == 1
