@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.cache import patch_cache_control
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
@@ -20,6 +21,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     description="Repeat a request safely: the same key and body return the same booking.",
 )
 MAX_KEY_LENGTH = 255
+SEAT_MAP_MAX_AGE_SECONDS = 1
 
 
 class SeatMapApi(APIView):
@@ -35,7 +37,10 @@ class SeatMapApi(APIView):
 
     @extend_schema(responses=SeatMapSerializer)
     def get(self, request, showtime_id):
-        return Response(selectors.showtime_seat_map(showtime_id=showtime_id))
+        response = Response(selectors.showtime_seat_map(showtime_id=showtime_id))
+        # Exact here; the gateway may hand the same copy to everyone for a second (docs/bookings.md).
+        patch_cache_control(response, public=True, max_age=SEAT_MAP_MAX_AGE_SECONDS)
+        return response
 
 
 class BookingListCreateApi(APIView):

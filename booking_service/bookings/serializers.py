@@ -29,28 +29,24 @@ class BookingCreateSerializer(serializers.Serializer):
         return seats
 
 
-class BookingSerializer(serializers.ModelSerializer):
-    """Exactly the contract's fields; ``seats`` are the labels in seat order."""
+class BookingSerializer(serializers.Serializer):
+    """Exactly the contract's fields; ``seats`` are the labels in seat order.
 
+    Declared field by field rather than a ModelSerializer: the POST answers with it on every
+    booking, and building the fields from the model each time was a measurable share of the POST.
+    """
+
+    id = serializers.UUIDField(read_only=True)
+    status = serializers.ChoiceField(choices=Booking.Status.choices, read_only=True)
     showtime_id = serializers.UUIDField(read_only=True)
     seats = serializers.ListField(source="seat_labels", child=serializers.CharField(), read_only=True)
-
-    class Meta:
-        model = Booking
-        fields = [
-            "id",
-            "status",
-            "showtime_id",
-            "seats",
-            "total_amount",
-            "currency",
-            "expires_at",
-            "movie_title",
-            "cinema_name",
-            "starts_at",
-            "created_at",
-        ]
-        read_only_fields = fields
+    total_amount = serializers.DecimalField(max_digits=10, decimal_places=2, read_only=True)
+    currency = serializers.CharField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    movie_title = serializers.CharField(read_only=True)
+    cinema_name = serializers.CharField(read_only=True)
+    starts_at = serializers.DateTimeField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
 
 
 class TimelineEntrySerializer(serializers.ModelSerializer):
@@ -61,11 +57,10 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
 
 class BookingDetailSerializer(BookingSerializer):
+    reference = serializers.CharField(read_only=True)
+    screen_name = serializers.CharField(read_only=True)
+    cancel_reason = serializers.CharField(read_only=True)
     timeline = TimelineEntrySerializer(many=True, read_only=True)
-
-    class Meta(BookingSerializer.Meta):
-        fields = [*BookingSerializer.Meta.fields, "reference", "screen_name", "cancel_reason", "timeline"]
-        read_only_fields = fields
 
 
 class SeatSerializer(serializers.Serializer):

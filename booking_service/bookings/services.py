@@ -378,7 +378,7 @@ def booking_apply_payment_succeeded(*, event: Event) -> None:
             event=event,
         )
         return
-    if booking.showtime.is_cancelled:
+    if ShowtimeReplica.objects.filter(pk=booking.showtime_id, status=ShowtimeReplica.Status.CANCELLED).exists():
         _end(
             booking,
             to_status=Booking.Status.CANCELLED,

@@ -511,6 +511,24 @@ def test_seat_map_is_two_queries_and_ignores_any_token(django_assert_num_queries
     assert response.json()["seats"][0] == {"label": "A1", "category": "standard", "price": "12.50", "status": "held"}
 
 
+def test_seat_map_may_be_shared_by_caches_for_one_second():
+    response = APIClient().get(seats_url(ShowtimeReplicaFactory().id))
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response["Cache-Control"] == "public, max-age=1"
+
+
+def test_nothing_but_the_seat_map_says_it_may_be_cached():
+    # given a booking, when its owner lists and reads it, then no cache may keep the answers
+    client = authenticated_client()
+    booking = make_booking(user_id=client.user_id)
+
+    for url in (URL, f"{URL}{booking.id}/"):
+        response = client.get(url)
+        assert response.status_code == status.HTTP_200_OK
+        assert "public" not in response.get("Cache-Control", "")
+
+
 def test_seat_map_of_an_unknown_showtime_is_404():
     response = APIClient().get(seats_url(uuid.uuid4()))
 
