@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .env import env_float, env_int, service_env
 from .paths import var_dir
 
@@ -45,6 +47,20 @@ def broker_config(service_name: str) -> dict[str, Any]:
     }
 
 
+def worker_concurrency(service_name: str, default: int = 2) -> int:
+    """Pool processes of a service's worker: ``<SERVICE>_CELERY_CONCURRENCY``, ``CELERY_CONCURRENCY``, ``default``."""
+    value = service_env(service_name.upper(), "CELERY_CONCURRENCY")
+    if value is None:
+        return default
+    try:
+        concurrency = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"CELERY_CONCURRENCY must be a whole number, not {value!r}") from None
+    if concurrency < 1:
+        raise ImproperlyConfigured(f"CELERY_CONCURRENCY must be at least 1, not {concurrency}")
+    return concurrency
+
+
 def celery_settings(service_name: str) -> dict[str, Any]:
     """Settings read by ``app.config_from_object(settings, namespace="CELERY")``."""
     broker = broker_config(service_name)
@@ -66,6 +82,9 @@ def celery_settings(service_name: str) -> dict[str, Any]:
         "CELERY_TASK_ACKS_LATE": True,
         "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        # Pool processes of the worker (``<SERVICE>_CELERY_CONCURRENCY`` or ``CELERY_CONCURRENCY``);
+        # a service whose tasks mostly wait (payment: the provider, three commits) raises the default.
+        "CELERY_WORKER_CONCURRENCY": worker_concurrency(service_name),
         "CELERY_TASK_TIME_LIMIT": 120,
         "CELERY_TASK_SOFT_TIME_LIMIT": 100,
         "CELERY_TASK_SERIALIZER": "json",

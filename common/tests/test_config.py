@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from common.config.cache import cache_config
-from common.config.celery import broker_config
+from common.config.celery import broker_config, worker_concurrency
 from common.config.database import database_config, normalise_database_url
 from common.config.production import insecure_settings, production_settings
 from common.config.settings import DEV_SECRET_KEY, build_settings
@@ -144,3 +144,28 @@ def test_services_keep_tasks_on_their_own_queue():
     assert settings["CELERY_TASK_DEFAULT_QUEUE"] == "booking.tasks"
     assert settings["STATIC_URL"] == "/static/bookings/"
     assert settings["SESSION_COOKIE_NAME"] == "booking_sessionid"
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, 2),
+        ({"CELERY_CONCURRENCY": "3"}, 3),
+        ({"CELERY_CONCURRENCY": "3", "BOOKING_CELERY_CONCURRENCY": "5"}, 5),
+    ],
+)
+def test_worker_pool_size_comes_from_the_environment(monkeypatch, environment, expected):
+    monkeypatch.delenv("CELERY_CONCURRENCY", raising=False)
+    monkeypatch.delenv("BOOKING_CELERY_CONCURRENCY", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    assert build_settings("booking", apps=[])["CELERY_WORKER_CONCURRENCY"] == expected
+
+
+@pytest.mark.parametrize("value", ["two", "0"])
+def test_a_worker_pool_size_that_is_not_a_positive_number_is_refused(monkeypatch, value):
+    monkeypatch.setenv("CELERY_CONCURRENCY", value)
+
+    with pytest.raises(ImproperlyConfigured, match="CELERY_CONCURRENCY"):
+        worker_concurrency("booking")

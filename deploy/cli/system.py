@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -48,13 +49,24 @@ def web_command(service: Service, host: str = "127.0.0.1", port_offset: int = 0)
     ]  # fmt: skip
 
 
+# On one host the web servers and the background processes share the CPUs: a request someone is
+# waiting for goes first, the saga's next step a moment later (in compose and Kubernetes each has
+# its own container and CPU share instead).
+BACKGROUND_NICENESS = 10
+
+
+def _in_background(command: list[str]) -> list[str]:
+    nice = shutil.which("nice")
+    return [nice, "-n", str(BACKGROUND_NICENESS), *command] if nice else command
+
+
 def worker_command(service: Service) -> list[str]:
-    return [
+    # The pool size is the service's setting (CELERY_WORKER_CONCURRENCY, from CELERY_CONCURRENCY).
+    return _in_background([
         PYTHON, "-m", "celery", "-A", service.package, "worker",
-        "-Q", service.tasks_queue, "-n", f"{service.name}@%h",
-        "--loglevel", "INFO", "--concurrency", os.environ.get("CELERY_CONCURRENCY", "2"),
-    ]  # fmt: skip
+        "-Q", service.tasks_queue, "-n", f"{service.name}@%h", "--loglevel", "INFO",
+    ])  # fmt: skip
 
 
 def beat_command(service: Service) -> list[str]:
-    return [PYTHON, "-m", "celery", "-A", service.package, "beat", "--loglevel", "INFO"]
+    return _in_background([PYTHON, "-m", "celery", "-A", service.package, "beat", "--loglevel", "INFO"])
