@@ -52,7 +52,11 @@ def default_upstreams(target: str) -> dict[str, str]:
 def _process_settings(target: str, run_dir: Path) -> str:
     if target == "compose":
         return "worker_processes auto;\npid /var/run/nginx.pid;\nerror_log /dev/stderr warn;"
-    return f"worker_processes 1;\npid {run_dir / 'nginx.pid'};\nerror_log {run_dir / 'logs' / 'error.log'} warn;"
+    # Started as root (CI, a container without users), NGINX would run its workers as "nobody",
+    # who may not even enter the run directory to write the seat-map cache: a local gateway runs as
+    # whoever started it, like every other process of `manage_all.py up`.
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    return f"{user}worker_processes 1;\npid {run_dir / 'nginx.pid'};\nerror_log {run_dir / 'logs' / 'error.log'} warn;"
 
 
 def _http_paths(target: str, run_dir: Path) -> str:
@@ -90,7 +94,7 @@ def render_config(
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     if target == "local":
-        for sub in ("logs", "tmp"):
+        for sub in ("logs", "tmp", "cache"):
             (run_dir / sub).mkdir(exist_ok=True)
 
     ups = default_upstreams(target)
@@ -99,11 +103,23 @@ def render_config(
         key: str(tunables.get(key, os.environ.get(f"GATEWAY_{key.upper()}", default)))
         for key, default in DEFAULTS.items()
     }
-    values.update({f"upstream_{name}": addr for name, addr in ups.items()})
+    if target == "local":
+        # Named groups with idle connections kept open: without them NGINX opens a new connection
+        # to gunicorn for every request. (Compose resolves the names per request instead; see below.)
+        values.update({f"upstream_{name}": f"gateway_{name}" for name in ups})
+        values["upstream_blocks"] = "\n".join(
+            f"    upstream gateway_{name} {{\n        server {addr};\n        keepalive 16;\n    }}\n"
+            for name, addr in ups.items()
+        )
+    else:
+        values.update({f"upstream_{name}": addr for name, addr in ups.items()})
+        values["upstream_blocks"] = ""
     values.update(
         process_settings=_process_settings(target, run_dir),
         http_paths=_http_paths(target, run_dir),
         access_log="/dev/stdout" if target == "compose" else str(run_dir / "logs" / "access.log"),
+        # In the container: a directory of its own in /tmp (the image has no writable /var/cache subdir).
+        cache_path="/tmp/nginx-seat-maps" if target == "compose" else str(run_dir / "cache"),  # noqa: S108
         listen="80" if target == "compose" else listen,
         # Upstream names are variables, so they are resolved per request: Docker's DNS in compose.
         resolver="    resolver 127.0.0.11 valid=10s ipv6=off;" if target == "compose" else "",

@@ -28,8 +28,10 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
 
 # Recycle workers now and then (bounded memory growth); jitter keeps them from restarting together.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
-max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Not too often: a recycled worker re-imports Django and reconnects, which at 1000 requests cost a
+# restart every few seconds per worker under load (docs/performance.md).
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2000)
 
 # The heartbeat file lives in memory: container overlay filesystems can stall on fsync.
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)

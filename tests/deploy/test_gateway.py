@@ -93,6 +93,7 @@ class Stub(BaseHTTPRequestHandler):
             "request_id": self.headers.get("X-Request-ID"),
             "forwarded_for": self.headers.get("X-Forwarded-For"),
             "body_bytes": len(body),
+            "client_port": self.client_address[1],
         }
         self.server.seen.append(record)
         payload = json.dumps({**record, "padding": "x" * 2048}).encode()
@@ -101,6 +102,9 @@ class Stub(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        if "cacheable" in self.path or self.path.endswith("/seats/"):
+            # What the booking service says of its seat map (and, here, of any path asking for it).
+            self.send_header("Cache-Control", "public, max-age=1")
         self.end_headers()
         self.wfile.write(payload)
 
@@ -283,3 +287,54 @@ def test_gateway_health(gateway_url):
     resp, data = request(gateway_url, "GET", "/gateway/health")
 
     assert (resp.status, json.loads(data)) == (200, {"status": "ok"})
+
+
+def test_a_seat_map_is_served_from_the_gateway_for_one_second(gateway_url, stubs):
+    # given a seat map nobody asked for yet
+    path = "/api/bookings/showtimes/4c1e9a6e-0000-4000-8000-000000000001/seats/"
+    seen = stubs["booking"].seen
+
+    def reached_the_service():
+        return sum(1 for record in seen if record["path"] == path)
+
+    # when it is read three times at once, then again after its second is over
+    first, _ = request(gateway_url, "GET", path)
+    second, _ = request(gateway_url, "GET", path)
+    third, _ = request(gateway_url, "GET", path, headers={"Authorization": "Bearer someone-else"})
+    assert reached_the_service() == 1
+    time.sleep(1.5)
+    request(gateway_url, "GET", path)
+    deadline = time.monotonic() + 5  # the refresh happens in the background
+    while reached_the_service() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    # then the service answered once per second, the gateway the rest
+    assert (first.getheader("X-Cache-Status"), second.getheader("X-Cache-Status")) == ("MISS", "HIT")
+    assert third.getheader("X-Cache-Status") == "HIT"
+    assert reached_the_service() == 2
+
+
+@pytest.mark.parametrize("path", ["/api/bookings/?cacheable=1", "/api/movies/?cacheable=1"])
+def test_nothing_but_seat_maps_is_cached_even_if_the_service_allows_it(gateway_url, stubs, path):
+    service = "booking" if "bookings" in path else "movie"
+    before = sum(1 for record in stubs[service].seen if record["path"] == path)
+
+    for _ in range(3):
+        resp, _ = request(gateway_url, "GET", path, headers={"Authorization": "Bearer a-user"})
+        assert resp.getheader("X-Cache-Status") is None
+
+    assert sum(1 for record in stubs[service].seen if record["path"] == path) == before + 3
+
+
+def test_the_gateway_keeps_its_connections_to_a_service_open(gateway_url, stubs):
+    # when ten requests pass one after another
+    seen = stubs["notification"].seen
+    start = len(seen)
+    for _ in range(10):
+        resp, _ = request(gateway_url, "GET", "/api/notifications/")
+        assert resp.status == 200
+
+    # then they reused the gateway's idle connection instead of opening one each
+    ports = {record["client_port"] for record in seen[start:]}
+    assert len(seen) - start == 10
+    assert len(ports) <= 2
