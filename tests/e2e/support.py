@@ -602,10 +602,31 @@ def release() -> None:
 # Checks from outside: what a client can see of the invariants
 
 
+# The gateway may serve a seat map up to a second old (docs/bookings.md): a client sees a change
+# within that time, not necessarily at once.
+SEAT_MAP_STALENESS = 1.0
+
+
 def seat_map(showtime_id: str) -> dict[str, str]:
     reply = request("GET", f"/api/bookings/showtimes/{showtime_id}/seats/")
     assert reply.status == 200, reply
     return {seat["label"]: seat["status"] for seat in reply.body["seats"]}
+
+
+def assert_seats(showtime_id: str, **statuses: str) -> None:
+    """The seat map shows ``A1="sold", …`` once the gateway's copy has caught up."""
+
+    def shown():
+        seats = seat_map(showtime_id)
+        return {label: seats[label] for label in statuses}
+
+    last = {}
+
+    def caught_up():
+        last.update(shown())
+        return last == statuses
+
+    eventually(caught_up, within=SEAT_MAP_STALENESS + 2, interval=0.2, message=f"seat map shows {last}")
 
 
 def assert_consistent(showtime_id: str, bookings: list[dict]) -> None:
@@ -614,8 +635,12 @@ def assert_consistent(showtime_id: str, bookings: list[dict]) -> None:
     assert pending == [], f"bookings not final: {pending}"
     confirmed_seats = [label for b in bookings if b["status"] == "confirmed" for label in b["seats"]]
     assert len(confirmed_seats) == len(set(confirmed_seats)), "a seat sold twice"
-    seats = seat_map(showtime_id)
-    sold = sorted(label for label, status in seats.items() if status == "sold")
-    held = sorted(label for label, status in seats.items() if status == "held")
-    assert held == [], f"seats still held: {held}"
-    assert sold == sorted(confirmed_seats)
+    seen = {}
+
+    def matches():
+        seats = seat_map(showtime_id)
+        seen["sold"] = sorted(label for label, status in seats.items() if status == "sold")
+        seen["held"] = sorted(label for label, status in seats.items() if status == "held")
+        return seen["held"] == [] and seen["sold"] == sorted(confirmed_seats)
+
+    eventually(matches, within=SEAT_MAP_STALENESS + 2, interval=0.2, message=f"seat map: {seen}")

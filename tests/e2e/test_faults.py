@@ -23,10 +23,10 @@ from .support import (
     Client,
     Response,
     assert_consistent,
+    assert_seats,
     eventually,
     register,
     request,
-    seat_map,
 )
 
 pytestmark = pytest.mark.slow
@@ -394,5 +394,5 @@ def test_web_server_killed_then_idempotent_retry(system, showtime, user):
     assert [b["id"] for b in mine] == [first.body["id"]]
     booking = user.wait_for_booking(first.body["id"])
     assert booking["status"] == "confirmed"
-    assert seat_map(showtime)["J15"] == "sold"
+    assert_seats(showtime, J15="sold")
     system.verify()

@@ -13,7 +13,16 @@ from decimal import Decimal
 
 import pytest
 
-from .support import HOLD_SECONDS, Client, assert_consistent, eventually, login, register, request, seat_map
+from .support import (
+    HOLD_SECONDS,
+    Client,
+    assert_consistent,
+    assert_seats,
+    eventually,
+    login,
+    register,
+    request,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -99,7 +108,7 @@ def test_book_confirm_notify_cancel_refund(system, showtime, user):
     booking_id = created.body["id"]
     confirmed = user.wait_for_booking(booking_id, {"confirmed", "cancelled", "expired"})
     assert confirmed["status"] == "confirmed", confirmed
-    assert (seat_map(showtime)["A1"], seat_map(showtime)["A2"]) == ("sold", "sold")
+    assert_seats(showtime, A1="sold", A2="sold")
     payments = user.payments_for(booking_id)
     assert [(p["status"], Decimal(p["amount"]), p["currency"]) for p in payments] == [
         ("succeeded", Decimal("25.00"), "GBP")
@@ -115,7 +124,7 @@ def test_book_confirm_notify_cancel_refund(system, showtime, user):
     # then the seats are free again, the payment is refunded and they are told
     assert cancelled.status == 200, cancelled
     assert cancelled.body["status"] == "cancelled"
-    assert (seat_map(showtime)["A1"], seat_map(showtime)["A2"]) == ("available", "available")
+    assert_seats(showtime, A1="available", A2="available")
     refunded = user.wait_for_payment(booking_id, "refunded")
     assert [p["status"] for p in refunded] == ["refunded"], refunded
     wait_for_kind(user, "booking_cancelled")
@@ -140,7 +149,7 @@ def test_declined_card_cancels_and_releases_the_seats(system, showtime, user, pa
     assert booking["cancel_reason"] == "payment_failed"
     payments = user.payments_for(created.body["id"])
     assert [(p["status"], p["failure_reason"]) for p in payments] == [("failed", reason)]
-    assert seat_map(showtime)["B3"] == "available"
+    assert_seats(showtime, B3="available")
     wait_for_kind(user, "payment_failed")
     # and someone else can now book that seat
     other = register("other")
@@ -156,14 +165,14 @@ def test_unpaid_hold_expires_and_releases_the_seats(system, showtime, user):
     with system.paused("payment", "worker"):
         created = user.book(showtime, ["C5", "C6"])
         assert created.status == 201, created
-        assert (seat_map(showtime)["C5"], seat_map(showtime)["C6"]) == ("held", "held")
+        assert_seats(showtime, C5="held", C6="held")
 
         # when the hold runs out
         booking = user.wait_for_booking(created.body["id"], within=HOLD_SECONDS + 30)
 
         # then the booking expired and its seats are free
         assert booking["status"] == "expired", booking
-        assert (seat_map(showtime)["C5"], seat_map(showtime)["C6"]) == ("available", "available")
+        assert_seats(showtime, C5="available", C6="available")
 
     # and when payment resumes, the late payment is never kept: not charged, or refunded
     time.sleep(5)
