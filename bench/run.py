@@ -34,6 +34,7 @@ from bench.stack import (
     BASELINE_DB,
     BASELINE_GATEWAY_PORT,
     GATEWAY_PORT,
+    PORT_OFFSET,
     SERVICES,
     Stack,
     bench_database,
@@ -133,6 +134,10 @@ class SeatPlanner:
             self.queues.append((showtime["id"], pairs))
         self._cycle = itertools.cycle(range(len(self.queues)))
         self.capacity = sum(len(pairs) for _, pairs in self.queues)
+
+    @property
+    def remaining(self) -> int:
+        return sum(len(pairs) for _, pairs in self.queues)
 
     def next(self) -> tuple[str, list[str]]:
         for _ in range(len(self.queues)):
@@ -316,6 +321,45 @@ def integrity() -> dict:
     }
 
 
+def saga_stages(booking_ids: list[str]) -> dict:
+    """Where the saga's time goes, per confirmed booking, from both databases' own timestamps.
+
+    created → payment row (booking.created relayed and applied by payment) → payment succeeded
+    (the charge task queued, run and recorded) → booking confirmed (payment.succeeded relayed and
+    applied by booking). Percentiles in ms.
+    """
+    if not booking_ids:
+        return {}
+    ids = ",".join(f"'{uuid.UUID(booking_id)}'" for booking_id in booking_ids)  # UUIDs only, so no quoting issue
+    confirmed_sql = (
+        "SELECT b.id, extract(epoch FROM b.created_at), extract(epoch FROM t.at) FROM bookings_booking b"
+        " JOIN bookings_bookingtransition t ON t.booking_id = b.id AND t.to_status = 'confirmed'"
+        " WHERE b.id IN ({ids})"
+    )
+    paid_sql = (
+        "SELECT booking_id, extract(epoch FROM created_at), extract(epoch FROM updated_at) FROM payments_payment"
+        " WHERE status = 'succeeded' AND booking_id IN ({ids})"
+    )
+    bookings = psql(confirmed_sql.format(ids=ids), db_url(bench_database(SERVICES["booking"])))
+    payments = psql(paid_sql.format(ids=ids), db_url(bench_database(SERVICES["payment"])))
+    paid = {row.split("|")[0]: [float(x) for x in row.split("|")[1:]] for row in payments.splitlines() if row}
+    stages: dict[str, list[float]] = {"to_payment_created": [], "to_payment_succeeded": [], "to_confirmed": []}
+    for row in bookings.splitlines():
+        booking_id, created, confirmed = row.split("|")
+        if booking_id not in paid:
+            continue
+        payment_created, payment_succeeded = paid[booking_id]
+        stages["to_payment_created"].append(payment_created - float(created))
+        stages["to_payment_succeeded"].append(payment_succeeded - payment_created)
+        stages["to_confirmed"].append(float(confirmed) - payment_succeeded)
+
+    def summary(values):
+        values = sorted(values)
+        return {f"p{int(q * 100)}": round(1000 * load.percentile(values, q), 1) for q in (0.5, 0.95, 0.99)}
+
+    return {stage: summary(values) for stage, values in stages.items() if values}
+
+
 class MemorySampler(threading.Thread):
     def __init__(self, stack: Stack):
         super().__init__(daemon=True)
@@ -379,13 +423,25 @@ def hot_frames(outputs: list[Path], top: int = 12) -> dict:
 # --- the run ------------------------------------------------------------------------------------------
 
 
+PHASES = ("idle", "floor", "seat_map", "seat_map_service", "movie_list", "hold_view", "pgbench", "saga", "booking_post")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every phase's duration")
     parser.add_argument("--read-rate", type=float, default=2000, help="offered rate of the read phases")
     parser.add_argument("--write-rate", type=float, default=1500, help="offered rate of the write capacity phases")
     parser.add_argument("--profile", action="store_true", help="py-spy the booking web workers under load")
+    parser.add_argument("--saga-rate", type=float, default=None, help="bookings per second of the saga phase")
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help=f"comma-separated subset of {','.join(PHASES)} (default: all; the targets need all)",
+    )
     args = parser.parse_args(argv)
+    args.phases = {name.strip() for name in args.phases.split(",") if name.strip()}
+    if args.phases - set(PHASES):
+        parser.error(f"unknown phase(s): {', '.join(sorted(args.phases - set(PHASES)))}")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{stamp}-"))
     log(f"run directory {run_dir}")
@@ -478,27 +534,95 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
         # what has not been answered 3 s after the window is cut off (at most max_connections).
         return run_phase(name, port, requests, rate, seconds, drain_seconds=3)[1]
 
-    floor = reads(["/api/movies/baseline/floor/"], n_reads)
-    phases["framework_floor"] = capacity("framework floor (bare Django)", BASELINE_GATEWAY_PORT, floor, args.read_rate)
+    if "idle" in args.phases:
+        phases["idle"] = idle_phase(10 * scale)
+    if "floor" in args.phases:
+        floor = reads(["/api/movies/baseline/floor/"], n_reads)
+        phases["framework_floor"] = capacity(
+            "framework floor (bare Django)", BASELINE_GATEWAY_PORT, floor, args.read_rate
+        )
     hot: dict[str, dict] = {}
 
     def booking_web_pids():
         return stack.pids().get("booking web", [])
 
-    requests = reads(seat_map, n_reads)
-    outputs = profile(booking_web_pids(), int(seconds) + 2, run_dir, "seat-map") if args.profile else []
-    phases["seat_map"] = capacity("seat map", GATEWAY_PORT, requests, args.read_rate)
-    if outputs:
-        time.sleep(1)
-        hot["seat_map"] = hot_frames(outputs)
-    phases["movie_list"] = capacity("movie list", GATEWAY_PORT, reads([movie_list], n_reads), args.read_rate)
-    hold = [load.Request("POST", "/api/bookings/baseline/hold/", body=b"{}") for _ in range(n_writes)]
-    phases["seat_hold_view"] = capacity("bare seat-hold view", BASELINE_GATEWAY_PORT, hold, args.write_rate)
-    phases["pgbench_seat_hold"] = pgbench(max(4, int(seconds)), 8, run_dir)
+    if "seat_map" in args.phases:
+        requests = reads(seat_map, n_reads)
+        outputs = profile(booking_web_pids(), int(seconds) + 2, run_dir, "seat-map") if args.profile else []
+        phases["seat_map"] = capacity("seat map", GATEWAY_PORT, requests, args.read_rate)
+        if outputs:
+            time.sleep(1)
+            hot["seat_map"] = hot_frames(outputs)
+    if "seat_map_service" in args.phases:
+        # The same reads straight to the booking service, past the gateway's one-second cache: what
+        # the service itself sustains (every request renders the seat map from the database).
+        service_port = SERVICES["booking"].port + PORT_OFFSET
+        phases["seat_map_service"] = capacity(
+            "seat map, service without the gateway cache", service_port, reads(seat_map, n_reads), args.read_rate
+        )
+    if "movie_list" in args.phases:
+        phases["movie_list"] = capacity("movie list", GATEWAY_PORT, reads([movie_list], n_reads), args.read_rate)
+    if "hold_view" in args.phases:
+        hold = [load.Request("POST", "/api/bookings/baseline/hold/", body=b"{}") for _ in range(n_writes)]
+        phases["seat_hold_view"] = capacity("bare seat-hold view", BASELINE_GATEWAY_PORT, hold, args.write_rate)
+    if "pgbench" in args.phases:
+        phases["pgbench_seat_hold"] = pgbench(max(4, int(seconds)), 8, run_dir)
+    if "saga" in args.phases:
+        phases["saga"] = saga_phase(planner, tokens, scale, args.saga_rate)
+    if "booking_post" in args.phases:
+        rate = TARGETS["booking_post_rate"]
+        _, phases["booking_post_at_target"] = run_phase(
+            "booking POST at 150/s", GATEWAY_PORT,
+            booking_requests(int(rate * seconds), planner, tokens, 10**6), rate, seconds, drain_seconds=30,
+        )  # fmt: skip
+        # Far more is offered than is answered; what is left of the catalogue's seats is plenty (the
+        # day's showtimes that have started are gone, so late in the day there are fewer).
+        requests = booking_requests(min(n_writes, planner.remaining), planner, tokens, 2 * 10**6)
+        outputs = profile(booking_web_pids(), int(seconds) + 2, run_dir, "booking-post") if args.profile else []
+        phases["booking_post_capacity"] = capacity("booking POST capacity", GATEWAY_PORT, requests, args.write_rate)
+        if outputs:
+            time.sleep(1)
+            hot["booking_post"] = hot_frames(outputs)
+    sampler.stopping.set()
+    log("waiting for the saga backlog to settle (≤ 120 s) …")
+    backlog = wait_for_backlog(120)
+    memory_now = stack.memory()
+    return {
+        "settings": {
+            "read_rate": args.read_rate,
+            "write_rate": args.write_rate,
+            "phase_seconds": seconds,
+            "phases": sorted(args.phases),
+            "seats_per_booking": SEATS_PER_BOOKING,
+            "gunicorn": {name: value for name, value in stack._env.items() if name.startswith("GUNICORN_")},
+            "showtimes": len(showtimes),
+        },
+        "phases": phases,
+        "ratios": ratios(phases),
+        "integrity": {**integrity(), "pending_after_wait": backlog.get("pending", 0)},
+        "memory": {"peak_under_load": sampler.peak, "after_load": memory_now},
+        "hot_frames": hot,
+        "targets": TARGETS,
+    }
 
-    # The saga at its target rate, on a quiet system; then wait for every booking to settle.
-    saga_rate = TARGETS["saga_rate"]
+
+def idle_phase(seconds: float) -> dict:
+    """What the stack spends with no request at all (beats, sweeps, heartbeats), per second by role."""
+    log(f"idle: {seconds:g} s without load")
+    before = STACK.cpu_seconds()
+    time.sleep(seconds)
+    after = STACK.cpu_seconds()
+    used = {role: round(1000 * (after[role] - before.get(role, 0.0)) / seconds, 1) for role in after}
+    used = {role: value for role, value in sorted(used.items(), key=lambda item: -item[1]) if value > 0}
+    log(f"  → CPU ms per second: {used} (sum {round(sum(used.values()), 1)})")
+    return {"seconds": seconds, "cpu_ms_per_second": used}
+
+
+def saga_phase(planner: SeatPlanner, tokens: Tokens, scale: float, rate: float | None = None) -> dict:
+    """The saga at its target rate, on a quiet system; then wait for every booking to settle."""
+    saga_rate = rate or TARGETS["saga_rate"]
     saga_seconds = 10 * scale
+    cpu_before = STACK.cpu_seconds()
     results, post = run_phase(
         "saga (POST at 50/s)", GATEWAY_PORT,
         booking_requests(int(saga_rate * saga_seconds), planner, tokens, 0), saga_rate, saga_seconds,
@@ -506,13 +630,26 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
     )  # fmt: skip
     created = [r.json()["id"] for r in results if r.status == 201]
     final = wait_until_final(created, timeout=90)
+    # From the first POST until every booking is final: everything each booking cost, by role.
+    cpu_after = STACK.cpu_seconds()
+    cpu_per_booking = {
+        role: round(1000 * (cpu_after[role] - cpu_before.get(role, 0.0)) / max(len(created), 1), 2)
+        for role in sorted(cpu_after, key=lambda role: cpu_before.get(role, 0.0) - cpu_after[role])
+        if cpu_after[role] - cpu_before.get(role, 0.0) >= 0.05
+    }
     latencies, after_created, outcomes = saga_latencies(results)
 
     def ms(fraction, values=latencies):
         value = load.percentile(values, fraction)
         return None if value is None else round(value * 1000, 1)
 
-    phases["saga"] = {
+    stages = saga_stages(created)
+    log(f"  saga → {len(latencies)} confirmed, p50 {ms(0.5)} ms, p95 {ms(0.95)} ms, p99 {ms(0.99)} ms ({outcomes})")
+    log(f"  saga stages: {stages}")
+    log(f"  CPU ms per booking, POST to final: {cpu_per_booking} (sum {round(sum(cpu_per_booking.values()), 1)})")
+    return {
+        "stages_ms": stages,
+        "cpu_ms_per_booking": cpu_per_booking,
         "offered_rate": saga_rate,
         "posted": post,
         "confirmed": len(latencies),
@@ -525,39 +662,6 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
         "created_to_confirmed_ms": {"p50": ms(0.5, after_created), "p95": ms(0.95, after_created),
                                     "p99": ms(0.99, after_created)},
     }  # fmt: skip
-    log(f"  saga → {len(latencies)} confirmed, p50 {ms(0.5)} ms, p95 {ms(0.95)} ms, p99 {ms(0.99)} ms ({outcomes})")
-
-    rate = TARGETS["booking_post_rate"]
-    _, phases["booking_post_at_target"] = run_phase(
-        "booking POST at 150/s", GATEWAY_PORT,
-        booking_requests(int(rate * seconds), planner, tokens, 10**6), rate, seconds, drain_seconds=30,
-    )  # fmt: skip
-    requests = booking_requests(n_writes, planner, tokens, 2 * 10**6)
-    outputs = profile(booking_web_pids(), int(seconds) + 2, run_dir, "booking-post") if args.profile else []
-    phases["booking_post_capacity"] = capacity("booking POST capacity", GATEWAY_PORT, requests, args.write_rate)
-    if outputs:
-        time.sleep(1)
-        hot["booking_post"] = hot_frames(outputs)
-    sampler.stopping.set()
-    log("waiting for the saga backlog to settle (≤ 120 s) …")
-    backlog = wait_for_backlog(120)
-    memory_now = stack.memory()
-    return {
-        "settings": {
-            "read_rate": args.read_rate,
-            "write_rate": args.write_rate,
-            "phase_seconds": seconds,
-            "seats_per_booking": SEATS_PER_BOOKING,
-            "gunicorn": {name: value for name, value in stack._env.items() if name.startswith("GUNICORN_")},
-            "showtimes": len(showtimes),
-        },
-        "phases": phases,
-        "ratios": ratios(phases),
-        "integrity": {**integrity(), "pending_after_wait": backlog.get("pending", 0)},
-        "memory": {"peak_under_load": sampler.peak, "after_load": memory_now},
-        "hot_frames": hot,
-        "targets": TARGETS,
-    }
 
 
 def _cmd(pid: int) -> str:
@@ -573,6 +677,7 @@ def ratios(phases: dict) -> dict:
 
     return {
         "seat_map_vs_floor": ratio("seat_map", "framework_floor"),
+        "seat_map_service_vs_floor": ratio("seat_map_service", "framework_floor"),
         "movie_list_vs_floor": ratio("movie_list", "framework_floor"),
         "seat_hold_view_vs_floor": ratio("seat_hold_view", "framework_floor"),
         "booking_post_vs_hold_view": ratio("booking_post_capacity", "seat_hold_view"),
@@ -623,7 +728,7 @@ def markdown(report: dict) -> str:
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for name, p in phases.items():
-            if name == "saga":
+            if name in ("saga", "idle"):
                 continue
             lines.append(
                 f"| {name} | {p.get('offered_rate', 'max')} | {p.get('throughput')} | "
@@ -641,6 +746,12 @@ def markdown(report: dict) -> str:
                       f"{saga['confirmed']} confirmed, p50 {saga['p50_ms']} ms, p95 {saga['p95_ms']} ms, "
                       f"p99 {saga['p99_ms']} ms, max {saga['max_ms']} ms; outcomes {saga['outcomes']}; "
                       f"`created` → `confirmed` alone {saga['created_to_confirmed_ms']} ms."]  # fmt: skip
+            lines += ["", f"Saga stages (ms): {saga.get('stages_ms')}.", "",
+                      f"CPU ms per booking, from the first POST until every booking was final: "
+                      f"{saga.get('cpu_ms_per_booking')}."]  # fmt: skip
+        idle = phases.get("idle")
+        if idle:
+            lines += ["", f"Idle stack, CPU ms per second: {idle['cpu_ms_per_second']}."]
         lines += ["", "Ratios: " + ", ".join(f"{k} {v}" for k, v in report.get("ratios", {}).items()), ""]
         lines += ["| target | measured | met |", "|---|---|---|"]
         for name, measured, met in verdicts(report):

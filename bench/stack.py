@@ -120,6 +120,13 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
 
 
+SHARED_SERVERS = {"rabbitmq (shared)": {"beam.smp"}, "redis (shared)": {"redis-server"}}
+
+
+def _all_pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
 def command_name(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
@@ -322,6 +329,11 @@ class Stack:
         backends = psql("SELECT pid FROM pg_stat_activity WHERE datname LIKE 'bench\\_%'", check=False).split()
         self._backend_ticks.update({int(p): cpu_ticks(int(p)) for p in backends if p.isdigit()})
         totals["postgres backends"] = sum(self._backend_ticks.values()) / tick
+        # The broker and the cache serve the whole machine, but on an idle machine what they spend
+        # during a phase is this run's; without them a booking's cost would look smaller than it is.
+        for role, names in SHARED_SERVERS.items():
+            pids = [pid for pid in _all_pids() if command_name(pid).split(" ", 1)[0].rsplit("/", 1)[-1] in names]
+            totals[role] = sum(cpu_ticks(pid) for pid in pids) / tick
         return totals
 
     def memory(self) -> dict:
