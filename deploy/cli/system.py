@@ -50,23 +50,30 @@ def web_command(service: Service, host: str = "127.0.0.1", port_offset: int = 0)
 
 
 # On one host the web servers and the background processes share the CPUs: a request someone is
-# waiting for goes first, the saga's next step a moment later (in compose and Kubernetes each has
-# its own container and CPU share instead).
+# waiting for goes first, the saga's next step a moment later, and the work no confirmation waits
+# for (the customer's e-mail, the catalogue's copies) last. In compose and Kubernetes each process
+# has its own container and CPU share instead.
 BACKGROUND_NICENESS = 10
+AFTER_THE_SAGA_NICENESS = 15
+SAGA_SERVICES = frozenset({"booking", "payment"})
 
 
-def _in_background(command: list[str]) -> list[str]:
+def niceness(service: Service) -> int:
+    return BACKGROUND_NICENESS if service.name in SAGA_SERVICES else AFTER_THE_SAGA_NICENESS
+
+
+def _in_background(service: Service, command: list[str]) -> list[str]:
     nice = shutil.which("nice")
-    return [nice, "-n", str(BACKGROUND_NICENESS), *command] if nice else command
+    return [nice, "-n", str(niceness(service)), *command] if nice else command
 
 
 def worker_command(service: Service) -> list[str]:
     # The pool size is the service's setting (CELERY_WORKER_CONCURRENCY, from CELERY_CONCURRENCY).
-    return _in_background([
+    return _in_background(service, [
         PYTHON, "-m", "celery", "-A", service.package, "worker",
         "-Q", service.tasks_queue, "-n", f"{service.name}@%h", "--loglevel", "INFO",
     ])  # fmt: skip
 
 
 def beat_command(service: Service) -> list[str]:
-    return _in_background([PYTHON, "-m", "celery", "-A", service.package, "beat", "--loglevel", "INFO"])
+    return _in_background(service, [PYTHON, "-m", "celery", "-A", service.package, "beat", "--loglevel", "INFO"])

@@ -13,9 +13,12 @@ pytestmark = pytest.mark.skipif(shutil.which("nice") is None, reason="no nice(1)
 
 
 @pytest.mark.parametrize("command", [system.worker_command, system.beat_command])
-def test_workers_and_beats_give_the_cpu_to_the_web_servers_first(command):
-    assert command(SERVICES["payment"])[:3] == [shutil.which("nice"), "-n", str(system.BACKGROUND_NICENESS)]
-    assert system.BACKGROUND_NICENESS > 0
+@pytest.mark.parametrize(
+    ("service", "niceness"),
+    [("booking", 10), ("payment", 10), ("notification", 15), ("movie", 15), ("auth", 15)],
+)
+def test_the_saga_runs_before_the_work_nobody_confirms_with(command, service, niceness):
+    assert command(SERVICES[service])[:3] == [shutil.which("nice"), "-n", str(niceness)]
 
 
 def test_web_servers_run_at_normal_priority():
