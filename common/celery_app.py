@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 
 def create_celery_app(service_name: str) -> Celery:
@@ -17,4 +19,20 @@ def create_celery_app(service_name: str) -> Celery:
     from common.events.consumer import EventsConsumerStep
 
     app.steps["consumer"].add(EventsConsumerStep)
+    task_prerun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
+    task_postrun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
     return app
+
+
+def _database_lifecycle(task=None, **kwargs) -> None:
+    """A task gets the database lifecycle Django gives a request.
+
+    Before and after it, the connection is dropped only if it had an error, is in the wrong
+    autocommit state or is older than ``CONN_MAX_AGE``; otherwise it is kept and health-checked at
+    its next use (``CONN_HEALTH_CHECKS``). Celery's own Django fix-up would close it after every
+    task (celery/celery#4116), a new PostgreSQL backend per task; ``CELERY_DB_REUSE_MAX`` in
+    ``common.config.celery`` turns that down to a recycle every thousand tasks.
+    """
+    if task is not None and getattr(task.request, "is_eager", False):
+        return  # an eager task runs in its caller's transaction (tests): not ours to close
+    close_old_connections()

@@ -85,6 +85,10 @@ def celery_settings(service_name: str) -> dict[str, Any]:
         # Pool processes of the worker (``<SERVICE>_CELERY_CONCURRENCY`` or ``CELERY_CONCURRENCY``);
         # a service whose tasks mostly wait (payment: the provider, three commits) raises the default.
         "CELERY_WORKER_CONCURRENCY": worker_concurrency(service_name),
+        # Celery's Django fix-up closes the database connection after every task unless this is
+        # set (celery/celery#4116): with it, only every 1000th task; common.celery_app keeps the
+        # connection otherwise as Django keeps a request's (CONN_MAX_AGE, health checks).
+        "CELERY_DB_REUSE_MAX": 1000,
         "CELERY_TASK_TIME_LIMIT": 120,
         "CELERY_TASK_SOFT_TIME_LIMIT": 100,
         "CELERY_TASK_SERIALIZER": "json",

@@ -1,0 +1,15 @@
+"""Tasks that exist only to test ``common``'s Celery app in a real worker."""
+
+from celery import shared_task
+from django.db import connection
+
+from .models import Counter
+
+
+@shared_task(name="common.tests.record_database_backend")
+def record_database_backend(key: str) -> None:
+    """Store the PostgreSQL backend this task's queries ran on, as ``Counter(key, value=pid)``."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    Counter.objects.create(key=key, value=pid)

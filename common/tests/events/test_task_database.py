@@ -1,0 +1,57 @@
+"""Tasks in a real worker keep their database connection as requests do (common.celery_app)."""
+
+import uuid
+
+import pytest
+from django.db import connection
+
+from common.testing.infrastructure import require_postgres_database
+from common.tests.app.models import Counter
+from common.tests.celery import app
+from common.tests.events.support import start_worker, stop_worker, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+TASK = "common.tests.record_database_backend"
+
+
+def _run_task(namespace: str, log) -> int:
+    """The backend pid the worker's next task ran on."""
+    key = uuid.uuid4().hex
+    app.send_task(TASK, args=[key], queue=f"test.{namespace}.tasks")
+    assert wait_for(lambda: Counter.objects.filter(key=key).exists(), timeout=60), log.read_text()
+    return Counter.objects.get(key=key).value
+
+
+def test_tasks_reuse_one_database_connection(settings, rabbitmq_url, events_namespace, tmp_path):
+    require_postgres_database(settings)
+    log = tmp_path / "worker.log"
+    worker = start_worker(events_namespace, log)
+    try:
+        # when the worker runs three tasks one after another
+        backends = [_run_task(events_namespace, log) for _ in range(3)]
+    finally:
+        stop_worker(worker)
+
+    # then they ran on one PostgreSQL backend, not a new connection each
+    assert len(set(backends)) == 1, backends
+
+
+def test_a_task_after_its_connection_was_killed_gets_a_new_one(settings, rabbitmq_url, events_namespace, tmp_path):
+    require_postgres_database(settings)
+    log = tmp_path / "worker.log"
+    worker = start_worker(events_namespace, log)
+    try:
+        # given the backend of the worker's connection terminated between two tasks
+        first = _run_task(events_namespace, log)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+            assert cursor.fetchone() == (True,)
+
+        # when the next task runs
+        second = _run_task(events_namespace, log)
+    finally:
+        stop_worker(worker)
+
+    # then it ran, on a new connection (the health check dropped the dead one)
+    assert second != first
