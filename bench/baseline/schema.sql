@@ -22,5 +22,5 @@ CREATE TABLE IF NOT EXISTS hold_seat (
 CREATE UNIQUE INDEX IF NOT EXISTS hold_seat_one_live ON hold_seat (showtime_id, label) WHERE is_live;
 CREATE INDEX IF NOT EXISTS hold_seat_booking ON hold_seat (booking_id);
 INSERT INTO hold_showtime (id, prices)
-SELECT n, '{"standard": "12.50"}'::jsonb FROM generate_series(1, 1000) AS n
+SELECT n, '{"standard": "12.50"}'::jsonb FROM generate_series(1, 10000) AS n
 ON CONFLICT DO NOTHING;

@@ -1,7 +1,7 @@
 -- pgbench script and the baseline view's SQL (the view substitutes :showtime and :row).
--- Two seats per hold, labels within the service's varchar(8); 1000 showtimes x 10^7 rows, so
+-- Two seats per hold, labels within the service's varchar(8); 10^4 showtimes x 10^7 rows, so
 -- conflicts are negligible and the partial unique index is checked as in the service.
-\set showtime random(1, 1000)
+\set showtime random(1, 10000)
 \set row random(1, 9999999)
 BEGIN;
 SELECT id, prices FROM hold_showtime WHERE id = :showtime;
