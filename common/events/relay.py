@@ -201,18 +201,19 @@ def _publish_rows(rows: Iterable[OutboxEvent]) -> tuple[int, int]:
 _last_filesystem_ms = 0
 
 
-def _one_message_per_millisecond() -> None:
-    """Keep the file-system broker's order: it sorts a queue by a millisecond timestamp."""
-    global _last_filesystem_ms
-    while (now_ms := round(time.monotonic() * 1000)) <= _last_filesystem_ms:
-        time.sleep(0.0005)
-    _last_filesystem_ms = now_ms
+def _wait_for_a_new_millisecond() -> None:
+    """Keep the file-system broker's order: it names a message by the millisecond of its put and
+    sorts a queue by name, so two messages put in one millisecond come out in either order."""
+    while round(time.monotonic() * 1000) <= _last_filesystem_ms:
+        time.sleep(0.0002)
 
 
 def _publish(producer: Producer, row: OutboxEvent, confirm_timeout: float) -> None:
+    global _last_filesystem_ms
     body = json.dumps(row.envelope)
-    if producer.channel.connection.client.transport.driver_type == "filesystem":
-        _one_message_per_millisecond()
+    on_filesystem = producer.channel.connection.client.transport.driver_type == "filesystem"
+    if on_filesystem:
+        _wait_for_a_new_millisecond()
     # With confirm_publish set (RabbitMQ), publish returns only once the broker confirmed, and
     # raises if it refused or did not answer in time.
     producer.publish(
@@ -226,6 +227,10 @@ def _publish(producer: Producer, row: OutboxEvent, confirm_timeout: float) -> No
         retry=False,
         confirm_timeout=confirm_timeout,
     )
+    if on_filesystem:
+        # Read after the put: the broker stamped the message with this millisecond or an earlier
+        # one, so the next message, put in a later millisecond, sorts after it.
+        _last_filesystem_ms = round(time.monotonic() * 1000)
 
 
 def _record_failure(row: OutboxEvent, error: BaseException) -> None:

@@ -129,6 +129,30 @@ def test_sweep_sends_each_aggregate_in_written_order_and_holds_back_after_an_uns
     assert [amount for _, amount in _sent_order(3)] == ["1.00", "2.00", "3.00"]
 
 
+def test_the_file_system_broker_gets_one_aggregate_in_written_order(settings, tmp_path):
+    # given the embedded default's broker, which sorts a queue by the millisecond of each put
+    folders = {name: tmp_path / name for name in ("data", "control", "processed")}
+    for folder in folders.values():
+        folder.mkdir()
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(folders["data"]),
+        "data_folder_out": str(folders["data"]),
+        "control_folder": str(folders["control"]),
+        "processed_folder": str(folders["processed"]),
+        "store_processed": False,
+    }
+    # and two hundred events of one aggregate, enough for puts to straddle many millisecond boundaries
+    aggregate = str(uuid.uuid4())
+    _write_rows([aggregate], per_aggregate=200)
+
+    # when the relay sends them
+    assert relay.sweep_outbox() == 200
+
+    # then they come off the queue in the order they were written
+    assert [amount for _, amount in _sent_order(200)] == [f"{index}.00" for index in range(1, 201)]
+
+
 def test_two_concurrent_sweeps_send_each_row_once(settings):
     from common.testing.infrastructure import require_postgres_database
 
