@@ -7,6 +7,7 @@ kept in the control folder) cross process boundaries without any server.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -15,8 +16,9 @@ from .env import env_float, env_int, service_env
 from .paths import var_dir
 
 
-def filesystem_broker_options() -> dict[str, Any]:
-    root = var_dir() / "broker"
+def filesystem_broker_options(root: Path | None = None) -> dict[str, Any]:
+    """kombu's file-system transport in ``root`` (the embedded default's ``<VAR_DIR>/broker``)."""
+    root = root or var_dir() / "broker"
     folders = {name: root / name for name in ("data", "control", "processed")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from common.config.celery import filesystem_broker_options
 from common.events import background, relay, types
 from common.events.envelope import EventSchemaError
 from common.events.models import OutboxEvent
@@ -131,17 +132,8 @@ def test_sweep_sends_each_aggregate_in_written_order_and_holds_back_after_an_uns
 
 def test_the_file_system_broker_gets_one_aggregate_in_written_order(settings, tmp_path):
     # given the embedded default's broker, which sorts a queue by the millisecond of each put
-    folders = {name: tmp_path / name for name in ("data", "control", "processed")}
-    for folder in folders.values():
-        folder.mkdir()
     settings.CELERY_BROKER_URL = "filesystem://"
-    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(folders["data"]),
-        "data_folder_out": str(folders["data"]),
-        "control_folder": str(folders["control"]),
-        "processed_folder": str(folders["processed"]),
-        "store_processed": False,
-    }
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(tmp_path)
     # and two hundred events of one aggregate, enough for puts to straddle many millisecond boundaries
     aggregate = str(uuid.uuid4())
     _write_rows([aggregate], per_aggregate=200)
