@@ -601,6 +601,7 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
             "phases": sorted(args.phases),
             "seats_per_booking": SEATS_PER_BOOKING,
             "gunicorn": {name: value for name, value in stack._env.items() if name.startswith("GUNICORN_")},
+            "celery_pools": {name: value for name, value in stack._env.items() if name.endswith("CELERY_CONCURRENCY")},
             "showtimes": len(showtimes),
         },
         "phases": phases,

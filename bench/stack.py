@@ -177,8 +177,15 @@ class Stack:
             NO_COLOR="1",
             BASELINE_DATABASE_URL=db_url(BASELINE_DB, "postgres", self.password),
         )
-        # Experiments: GUNICORN_* set for the bench (e.g. GUNICORN_MAX_REQUESTS=0) apply to all.
-        env.update({name: value for name, value in os.environ.items() if name.startswith("GUNICORN_")})
+        # Experiments: GUNICORN_* set for the bench (e.g. GUNICORN_MAX_REQUESTS=0) apply to all, and
+        # Celery pool sizes (CELERY_CONCURRENCY, PAYMENT_CELERY_CONCURRENCY, …) to their workers.
+        env.update(
+            {
+                name: value
+                for name, value in os.environ.items()
+                if name.startswith("GUNICORN_") or name.endswith("CELERY_CONCURRENCY")
+            }
+        )
         # Minted and real tokens must outlive the run (the default access lifetime is 5 minutes).
         env["AUTH_ACCESS_TOKEN_LIFETIME_SECONDS"] = "3600"  # noqa: S105 - a lifetime, not a secret
         env.update({f"GATEWAY_{name.upper()}": value for name, value in GATEWAY_TUNABLES.items()})
