@@ -19,8 +19,7 @@ def broker_connection(connect_timeout: float | None = None) -> Connection:
 
     For sending, prefer ``broker_pool()``: each process keeps a few connections open.
     """
-    url, options, timeout = _parameters(connect_timeout)
-    return Connection(url, transport_options=dict(options), connect_timeout=timeout, heartbeat=0)
+    return _connection(*_parameters(connect_timeout))
 
 
 def broker_pool(connect_timeout: float | None = None):
@@ -38,9 +37,11 @@ def _parameters(connect_timeout: float | None) -> tuple[str, tuple, float]:
     return settings.CELERY_BROKER_URL, options, timeout
 
 
-@lru_cache(maxsize=16)
-def _pool_key(url: str, options: tuple, timeout: float) -> Connection:
-    # The pool is keyed by the connection's parameters; this one is never connected itself. Kept
-    # once per process: building a Connection probes for librabbitmq with an import attempt,
-    # which cost more than the rest of an after-commit send.
+def _connection(url: str, options: tuple, timeout: float) -> Connection:
     return Connection(url, transport_options=dict(options), connect_timeout=timeout, heartbeat=0)
+
+
+# The pool is keyed by the connection's parameters; its key is never connected itself. Kept once
+# per process: building a Connection probes for librabbitmq with an import attempt, which cost
+# more than the rest of an after-commit send.
+_pool_key = lru_cache(maxsize=16)(_connection)

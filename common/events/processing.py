@@ -56,9 +56,10 @@ def _record_in_inbox(event: Event) -> bool:
     table = connection.ops.quote_name(InboxEvent._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     pk = connection.ops.quote_name(InboxEvent._meta.pk.column)
+    placeholders = ", ".join(["%s"] * len(fields))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s) ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}",  # noqa: S608
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}",  # noqa: S608
             [field.get_db_prep_value(values[field.name], connection) for field in fields],
         )
         return cursor.fetchone() is not None

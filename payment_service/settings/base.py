@@ -7,9 +7,9 @@ globals().update(build_settings("payment", apps=["payment_service.payments"]))
 from common.config.celery import worker_concurrency  # noqa: E402
 from common.config.env import env_float, env_int, env_list, env_str  # noqa: E402
 
-# A charge task mostly waits (the provider, and three commits of its own), so more of them run at
-# once than in the other services: with two, 50 bookings per second queued behind the charges
-# (six bought nothing more on two cores: the serial events consumer became the slower step).
+# A charge task mostly waits for the provider (a real one takes hundreds of milliseconds), so more
+# of them run at once than in the other services. With the simulated provider, which answers at
+# once, two would do on two cores and six buy nothing (docs/performance.md).
 CELERY_WORKER_CONCURRENCY = worker_concurrency("payment", default=4)
 
 # The provider (a dotted class path) and the simulated provider's fault knobs.
