@@ -383,24 +383,33 @@ class MemorySampler(threading.Thread):
                 self.peak = sample
 
 
-def profile(pids: list[int], seconds: int, run_dir: Path, name: str) -> list[Path]:
-    """py-spy on the given web worker processes while load runs (``--profile``)."""
+def profile(pids: list[int], seconds: int, run_dir: Path, name: str, *, gil: bool = False) -> list[Path]:
+    """py-spy on the given processes while load runs (``--profile``); with ``gil``, only samples that
+    hold the GIL (CPU, not waiting on the database or the broker)."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     outputs = []
     for pid in pids:
         output = run_dir / f"profile-{name}-{pid}.txt"
         subprocess.Popen(
             [spy, "record", "-p", str(pid), "-d", str(seconds), "-r", "200", "-f", "raw", "-o", str(output),
-             "--nonblocking"],
+             "--nonblocking", *(["--gil"] if gil else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         outputs.append(output)
     return outputs
 
 
-def hot_frames(outputs: list[Path], top: int = 12) -> dict:
+# Frames worth ranking by inclusive share: our code, and the libraries it spends its time in.
+HOT_FRAME_PARTS = ("_service/", "common/", "psycopg/connection.py", "amqp/", "jwt/", "kombu/", "celery/app/trace.py")
+
+# The processes a booking's saga runs in after its POST (``--profile`` samples them in the saga phase).
+SAGA_ROLES = ("booking web", "booking worker", "payment worker", "notification worker")
+
+
+def hot_frames(outputs: list[Path], top: int = 12, marker: str | None = "handle_request") -> dict:
     """Where the sampled threads were: our code and the libraries it waits in (inclusive share of
-    samples), and the innermost frames (self share)."""
+    samples), and the innermost frames (self share). Only stacks through ``marker`` count (for web
+    workers, requests: not the master or the relay thread); ``None`` counts every busy sample."""
     inclusive: dict[str, int] = {}
     innermost: dict[str, int] = {}
     total = 0
@@ -409,14 +418,14 @@ def hot_frames(outputs: list[Path], top: int = 12) -> dict:
             continue
         for line in output.read_text().splitlines():
             stack, _, samples = line.rpartition(" ")
-            if not samples.isdigit() or "handle_request" not in stack:
+            if not samples.isdigit() or (marker and marker not in stack):
                 continue  # idle threads and the gunicorn master
             count = int(samples)
             total += count
             frames = stack.split(";")
             innermost[frames[-1]] = innermost.get(frames[-1], 0) + count
             for frame in set(frames):
-                if any(part in frame for part in ("_service/", "common/", "psycopg/connection.py", "amqp/", "jwt/")):
+                if any(part in frame for part in HOT_FRAME_PARTS):
                     inclusive[frame] = inclusive.get(frame, 0) + count
 
     def ranked(counts):
@@ -437,7 +446,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every phase's duration")
     parser.add_argument("--read-rate", type=float, default=2000, help="offered rate of the read phases")
     parser.add_argument("--write-rate", type=float, default=1500, help="offered rate of the write capacity phases")
-    parser.add_argument("--profile", action="store_true", help="py-spy the booking web workers under load")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the booking web workers, and the saga's processes, under load"
+    )
     parser.add_argument("--saga-rate", type=float, default=None, help="bookings per second of the saga phase")
     parser.add_argument(
         "--phases",
@@ -574,7 +585,8 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
     if "pgbench" in args.phases:
         phases["pgbench_seat_hold"] = pgbench(max(4, int(seconds)), 8, run_dir)
     if "saga" in args.phases:
-        phases["saga"] = saga_phase(planner, tokens, scale, args.saga_rate)
+        phases["saga"] = saga_phase(planner, tokens, scale, args.saga_rate, run_dir if args.profile else None)
+        hot.update(phases["saga"].pop("hot_frames", {}))
     if "booking_post" in args.phases:
         rate = TARGETS["booking_post_rate"]
         _, phases["booking_post_at_target"] = run_phase(
@@ -625,13 +637,24 @@ def idle_phase(seconds: float) -> dict:
     return {"seconds": seconds, "cpu_ms_per_second": used}
 
 
-def saga_phase(planner: SeatPlanner, tokens: Tokens, scale: float, rate: float | None = None) -> dict:
-    """The saga at its target rate, on a quiet system; then wait for every booking to settle."""
+def saga_phase(
+    planner: SeatPlanner, tokens: Tokens, scale: float, rate: float | None = None, profile_dir: Path | None = None
+) -> dict:
+    """The saga at its target rate, on a quiet system; then wait for every booking to settle.
+
+    With ``profile_dir``, py-spy samples every process of ``SAGA_ROLES`` while the bookings arrive."""
     saga_rate = rate or TARGETS["saga_rate"]
     saga_seconds = 10 * scale
+    pids = STACK.pids()
+    outputs = {
+        role: profile(
+            pids.get(role, []), int(saga_seconds) + 2, profile_dir, f"saga-{role.replace(' ', '-')}", gil=True
+        )
+        for role in (SAGA_ROLES if profile_dir else ())
+    }
     cpu_before = STACK.cpu_seconds()
     results, post = run_phase(
-        "saga (POST at 50/s)", GATEWAY_PORT,
+        f"saga (POST at {saga_rate:g}/s)", GATEWAY_PORT,
         booking_requests(int(saga_rate * saga_seconds), planner, tokens, 0), saga_rate, saga_seconds,
         keep_body=True, drain_seconds=30,
     )  # fmt: skip
@@ -654,7 +677,10 @@ def saga_phase(planner: SeatPlanner, tokens: Tokens, scale: float, rate: float |
     log(f"  saga → {len(latencies)} confirmed, p50 {ms(0.5)} ms, p95 {ms(0.95)} ms, p99 {ms(0.99)} ms ({outcomes})")
     log(f"  saga stages: {stages}")
     log(f"  CPU ms per booking, POST to final: {cpu_per_booking} (sum {round(sum(cpu_per_booking.values()), 1)})")
+    if outputs:
+        time.sleep(1)
     return {
+        "hot_frames": {f"saga: {role}": hot_frames(files, marker=None) for role, files in outputs.items()},
         "stages_ms": stages,
         "cpu_ms_per_booking": cpu_per_booking,
         "offered_rate": saga_rate,
@@ -778,8 +804,13 @@ def markdown(report: dict) -> str:
             f"{peak.get('postgres_backends_rss_mib')} MiB ({peak.get('postgres_backends')}).",
         ]
         for phase, frames in (report.get("hot_frames") or {}).items():
-            lines += ["", f"Profile of the booking web workers during {phase} ({frames['samples']} samples,"
-                      " share of samples in request handling):", ""]  # fmt: skip
+            if phase.startswith("saga: "):
+                title = (
+                    f"Profile of the {phase[6:]} processes in the saga ({frames['samples']} samples holding the GIL)"
+                )
+            else:
+                title = f"Profile of the booking web workers during {phase} ({frames['samples']} samples in requests)"
+            lines += ["", title + ", share of samples:", ""]
             lines += [f"- {share}% `{frame}`" for frame, share in frames["inclusive"]]
             lines += ["", "Innermost frames:", ""] + [f"- {share}% `{frame}`" for frame, share in frames["innermost"]]
     if report.get("teardown_problems"):

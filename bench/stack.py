@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from common.config.services import SERVICES
+from deploy.cli.provision import provision_roles
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -232,6 +233,8 @@ class Stack:
         rabbitmqctl("set_permissions", "-p", VHOST, self.rabbit_user, ".*", ".*", ".*")
 
     def _setup_databases(self) -> None:
+        # The bench's databases belong to the services' roles: on a fresh server, create them first.
+        provision_roles(ADMIN_URL)
         owners = [(bench_database(s), s.db_user) for s in SERVICES.values()] + [(BASELINE_DB, "postgres")]
         for database, owner in owners:
             psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

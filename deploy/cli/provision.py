@@ -26,6 +26,35 @@ def password_for(service: Service) -> str:
     return os.environ.get(f"{service.env_prefix}_DB_PASSWORD", service.dev_password)
 
 
+def _set_role(admin, service: Service, *, update: bool) -> bool:
+    """Create the service's role, or (``update``) reset an existing one's attributes and password.
+
+    Returns whether the role existed.
+    """
+    from psycopg import sql
+
+    exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [service.db_user]).fetchone() is not None
+    if exists and not update:
+        return exists
+    admin.execute(
+        sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}").format(
+            sql.SQL("ALTER" if exists else "CREATE"),
+            sql.Identifier(service.db_user),
+            sql.Literal(password_for(service)),
+        )
+    )
+    return exists
+
+
+def provision_roles(admin_url: str, services: list[Service] | None = None) -> None:
+    """The roles only, where missing, existing ones untouched (the bench creates its own databases)."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+        for service in services or SERVICES.values():
+            _set_role(admin, service, update=False)
+
+
 def provision(admin_url: str, services: list[Service] | None = None) -> None:
     import psycopg
     from psycopg import sql
@@ -34,13 +63,7 @@ def provision(admin_url: str, services: list[Service] | None = None) -> None:
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
         for service in services:
             role, database = sql.Identifier(service.db_user), sql.Identifier(service.database)
-            exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [service.db_user]).fetchone()
-            verb = "ALTER" if exists else "CREATE"
-            admin.execute(
-                sql.SQL(
-                    "{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD {}"
-                ).format(sql.SQL(verb), role, sql.Literal(password_for(service)))
-            )
+            exists = _set_role(admin, service, update=True)
             if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [service.database]).fetchone():
                 admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(database, role))
             admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, role))

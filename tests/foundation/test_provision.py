@@ -4,9 +4,9 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from common.config.services import SERVICES
+from common.config.services import SERVICES, Service
 from common.testing.infrastructure import require_postgres_admin
-from deploy.cli.provision import password_for, provision
+from deploy.cli.provision import password_for, provision, provision_roles
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,28 @@ def test_a_role_cannot_create_tables_outside_its_database(admin_url, name):
             conn.execute(f"CREATE TABLE intruder_{name} (id int)")
         with pytest.raises(errors.InsufficientPrivilege):
             conn.execute(f"CREATE DATABASE intruder_{name}")
+
+
+def test_provision_roles_creates_a_missing_role_and_leaves_an_existing_one_alone(admin_url):
+    # given: a role that does not exist yet, and the booking role with a password of its own
+    scratch = Service("provisiontest", 0, "/api/provisiontest/", "provisiontest_db", "provisiontest_user")
+    booking = SERVICES["booking"]
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS provisiontest_user")
+        before = admin.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", [booking.db_user]).fetchone()
+    try:
+        # when
+        provision_roles(admin_url, [scratch, booking])
+
+        # then: the new role can log in with no extra powers; the existing one kept its password
+        with psycopg.connect(admin_url) as admin:
+            created = admin.execute(
+                "SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin FROM pg_roles WHERE rolname = %s",
+                [scratch.db_user],
+            ).fetchone()
+            after = admin.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", [booking.db_user]).fetchone()
+        assert created == (False, False, False, True)
+        assert after == before
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute("DROP ROLE IF EXISTS provisiontest_user")
