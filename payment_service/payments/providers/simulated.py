@@ -82,24 +82,25 @@ class SimulatedProvider:
 
     def charge(self, *, amount_minor: int, currency: str, payment_method: str, idempotency_key: str) -> ChargeResult:
         self._network("charge")
-        with transaction.atomic(durable=True):
-            charge = SimulatedCharge.objects.filter(idempotency_key=idempotency_key).first()
-            if charge is None:
-                failure_code = _decline_code(payment_method)
-                try:
-                    with transaction.atomic():
-                        charge = SimulatedCharge.objects.create(
-                            id=_new_id("ch"),
-                            idempotency_key=idempotency_key,
-                            amount_minor=amount_minor,
-                            currency=currency,
-                            payment_method=payment_method,
-                            status=Status.DECLINED if failure_code else Status.SUCCEEDED,
-                            failure_code=failure_code,
-                        )
-                except IntegrityError:
-                    # A concurrent call with the same key won the insert: its result is ours.
-                    charge = SimulatedCharge.objects.get(idempotency_key=idempotency_key)
+        failure_code = _decline_code(payment_method)
+        try:
+            # Insert first: the unique key makes the first call with a key the only one that charges,
+            # so the usual charge is one statement (no read, no savepoint). Durable: never inside
+            # one of our transactions.
+            with transaction.atomic(durable=True):
+                charge = SimulatedCharge.objects.create(
+                    id=_new_id("ch"),
+                    idempotency_key=idempotency_key,
+                    amount_minor=amount_minor,
+                    currency=currency,
+                    payment_method=payment_method,
+                    status=Status.DECLINED if failure_code else Status.SUCCEEDED,
+                    failure_code=failure_code,
+                )
+        except IntegrityError:
+            # The key was used before (a retry, or a concurrent call that won the insert): its
+            # charge is the answer, as a real provider replays an idempotent request.
+            charge = SimulatedCharge.objects.get(idempotency_key=idempotency_key)
         return ChargeResult(
             succeeded=charge.status == SimulatedCharge.Status.SUCCEEDED,
             charge_id=charge.id,

@@ -57,6 +57,14 @@ def test_same_idempotency_key_returns_the_same_charge_and_charges_once():
     assert SimulatedCharge.objects.filter(idempotency_key="charge-same").count() == 1
 
 
+def test_a_new_charge_is_one_insert(django_assert_num_queries):
+    # when / then: the insert, in its own transaction (a savepoint inside the test's): no read first
+    with django_assert_num_queries(3) as captured:
+        charge(key="charge-one-insert")
+
+    assert [query["sql"].split()[0] for query in captured.captured_queries] == ["SAVEPOINT", "INSERT", "RELEASE"]
+
+
 def test_a_declined_key_stays_declined():
     first = charge("pm_card_chargeDeclined", key="charge-declined")
     assert charge("pm_card_visa", key="charge-declined") == first
