@@ -352,7 +352,9 @@ def booking_cancel(*, booking_id: uuid.UUID, user_id: uuid.UUID) -> Booking:
 # --- The saga's replies from payment ------------------------------------------------------------
 
 
-@transaction.atomic
+# Called in the transaction of the event's inbox entry: no savepoint of its own (two round trips
+# per booking); whatever it raises rolls the whole event back, and the consumer retries it.
+@transaction.atomic(savepoint=False)
 def booking_apply_payment_succeeded(*, event: Event) -> None:
     data = event.data
     payment_id = str(data["payment_id"])

@@ -84,24 +84,31 @@ def notifications_release_waiting(*, contact: Contact) -> int:
 # --- tickets (the local replica of confirmed bookings) ----------------------------------------
 
 
-@transaction.atomic
+# Called in the transaction of the event's inbox entry: no savepoint of its own (two round trips
+# per booking); whatever it raises rolls the whole event back, and the consumer retries it.
+@transaction.atomic(savepoint=False)
 def ticket_record_confirmed(*, event_id: uuid.UUID, occurred_at: dt.datetime, data: dict[str, Any]) -> Ticket:
     """Store what later e-mails (reminder, cancellation, refund) need from the confirmation."""
     booking_id = uuid.UUID(data["booking_id"])
-    ticket = _ticket_for_update(booking_id=booking_id, user_id=uuid.UUID(data["user_id"]))
-    if ticket.confirmed_event_id is not None:
-        return ticket  # the same confirmation again, under another event id
-    ticket.reference = rendering.booking_reference(booking_id, data.get("reference"))
-    ticket.movie_title = data["movie_title"]
-    ticket.cinema_name = data["cinema_name"]
-    ticket.screen_name = data.get("screen_name") or ""
-    ticket.cinema_timezone = data.get("cinema_timezone") or ""
-    ticket.starts_at = dt.datetime.fromisoformat(data["starts_at"])
-    ticket.seats = list(data["seats"])
-    ticket.amount = Decimal(data["amount"])
-    ticket.currency = data["currency"]
-    ticket.confirmed_event_id = event_id
-    ticket.confirmed_at = occurred_at
+    confirmation = {
+        "reference": rendering.booking_reference(booking_id, data.get("reference")),
+        "movie_title": data["movie_title"],
+        "cinema_name": data["cinema_name"],
+        "screen_name": data.get("screen_name") or "",
+        "cinema_timezone": data.get("cinema_timezone") or "",
+        "starts_at": dt.datetime.fromisoformat(data["starts_at"]),
+        "seats": list(data["seats"]),
+        "amount": Decimal(data["amount"]),
+        "currency": data["currency"],
+        "confirmed_event_id": event_id,
+        "confirmed_at": occurred_at,
+    }
+    # Usually the first news of the booking: the ticket is inserted whole, not inserted and updated.
+    ticket, created = _ticket_for_update(booking_id=booking_id, user_id=uuid.UUID(data["user_id"]), **confirmation)
+    if created or ticket.confirmed_event_id is not None:
+        return ticket  # new, or the same confirmation again under another event id
+    for field, value in confirmation.items():
+        setattr(ticket, field, value)
     ticket.save()
     return ticket
 
@@ -109,7 +116,7 @@ def ticket_record_confirmed(*, event_id: uuid.UUID, occurred_at: dt.datetime, da
 @transaction.atomic
 def ticket_record_cancelled(*, occurred_at: dt.datetime, data: dict[str, Any]) -> Ticket:
     """Mark the booking cancelled (no reminder); may come before its confirmation."""
-    ticket = _ticket_for_update(booking_id=uuid.UUID(data["booking_id"]), user_id=uuid.UUID(data["user_id"]))
+    ticket, _ = _ticket_for_update(booking_id=uuid.UUID(data["booking_id"]), user_id=uuid.UUID(data["user_id"]))
     if ticket.cancelled_at is None:
         ticket.cancelled_at = occurred_at
     if not ticket.movie_title and data.get("movie_title"):
@@ -122,15 +129,16 @@ def ticket_record_cancelled(*, occurred_at: dt.datetime, data: dict[str, Any]) -
     return ticket
 
 
-def _ticket_for_update(*, booking_id: uuid.UUID, user_id: uuid.UUID) -> Ticket:
+def _ticket_for_update(*, booking_id: uuid.UUID, user_id: uuid.UUID, **fields: Any) -> tuple[Ticket, bool]:
+    """The booking's ticket, locked; created with ``fields`` if there is none yet (``created``)."""
     ticket = Ticket.objects.select_for_update().filter(booking_id=booking_id).first()
     if ticket is not None:
-        return ticket
+        return ticket, False
     try:
         with transaction.atomic():
-            return Ticket.objects.create(booking_id=booking_id, user_id=user_id)
+            return Ticket.objects.create(booking_id=booking_id, user_id=user_id, **fields), True
     except IntegrityError:
-        return Ticket.objects.select_for_update().get(booking_id=booking_id)
+        return Ticket.objects.select_for_update().get(booking_id=booking_id), False
 
 
 # --- notifications from events ----------------------------------------------------------------

@@ -73,7 +73,9 @@ def _publish(payment: Payment, event_type: str, **data) -> None:
 # Booking events ------------------------------------------------------------------------------
 
 
-@transaction.atomic
+# Called in the transaction of the event's inbox entry: no savepoint of its own (two round trips
+# per booking); whatever it raises rolls the whole event back, and the consumer retries it.
+@transaction.atomic(savepoint=False)
 def payment_create_for_booking(
     *,
     booking_id: uuid.UUID | str,

@@ -6,6 +6,8 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking_service.bookings.models import Booking, BookingSeat, BookingTransition
@@ -233,3 +235,25 @@ def test_success_for_an_unknown_booking_is_ignored():
 
     assert Booking.objects.filter(showtime=showtime).count() == 0
     assert published() == []
+
+
+def test_applying_a_payment_success_is_one_savepoint_and_its_statements():
+    # given
+    booking = make_booking(seats=["A1", "B2"])
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        deliver(types.PAYMENT_SUCCEEDED, payment_data(booking))
+
+    # then: the event's own transaction (a savepoint inside the test's) and nothing nested in it
+    assert [query["sql"].split()[0] for query in captured.captured_queries] == [
+        "SAVEPOINT",  # the inbox entry's transaction
+        "INSERT",  # the inbox entry
+        "SELECT",  # the booking, locked
+        "SELECT",  # is its showtime cancelled?
+        "UPDATE",  # confirmed
+        "INSERT",  # its transition
+        "SELECT",  # its seats, for the event
+        "INSERT",  # bookings.booking.confirmed in the outbox
+        "RELEASE",
+    ]

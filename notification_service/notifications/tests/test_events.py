@@ -6,6 +6,8 @@ import uuid
 import pytest
 import zxingcpp
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from common.events import types
@@ -345,3 +347,29 @@ def test_a_handler_failure_rolls_back_the_notification_with_the_inbox_entry(run_
     assert Ticket.objects.count() == 0
     assert InboxEvent.objects.count() == 0
     assert mail.outbox == []
+
+
+def test_applying_a_confirmation_inserts_the_ticket_whole_with_no_savepoint_of_its_own(run_on_commit):
+    # given
+    contact = ContactFactory()
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        deliver(types.BOOKING_CONFIRMED, confirmed_data(user_id=str(contact.user_id)))
+
+    # then: the event's own transaction (a savepoint inside the test's); the inserts that may meet a
+    # concurrent duplicate have a savepoint each, and the new ticket is not updated after its insert
+    assert [query["sql"].split()[0] for query in captured.captured_queries] == [
+        "SAVEPOINT",  # the inbox entry's transaction
+        "INSERT",  # the inbox entry
+        "SELECT",  # the ticket, locked, if there is one
+        "SAVEPOINT",
+        "INSERT",  # the ticket
+        "RELEASE",
+        "SELECT",  # a notification of this fact already?
+        "SELECT",  # the contact
+        "SAVEPOINT",
+        "INSERT",  # the notification
+        "RELEASE",
+        "RELEASE",
+    ]

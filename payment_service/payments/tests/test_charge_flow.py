@@ -4,6 +4,8 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from common.events import types
@@ -402,3 +404,20 @@ def test_a_refund_the_provider_cannot_reach_is_left_for_the_sweeper(commit, enqu
     payment.refresh_from_db()
     assert (payment.status, payment.refund_requested, refunds(payment)) == ("succeeded", True, 0)
     assert types_published() == [types.PAYMENT_SUCCEEDED]
+
+
+def test_applying_a_booking_created_is_one_savepoint_and_its_statements(enqueued):
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        deliver(types.BOOKING_CREATED, booking_created_data())
+
+    # then: the event's own transaction (a savepoint inside the test's); only the insert that may
+    # meet a concurrent duplicate has a savepoint of its own
+    assert [query["sql"].split()[0] for query in captured.captured_queries] == [
+        "SAVEPOINT",  # the inbox entry's transaction
+        "INSERT",  # the inbox entry
+        "SAVEPOINT",
+        "INSERT",  # the payment
+        "RELEASE",
+        "RELEASE",
+    ]
