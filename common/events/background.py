@@ -57,14 +57,24 @@ class _RelayThread:
                     batch.append(positions.get_nowait())
                 except queue.Empty:
                     break
-            close_old_connections()
+            _recycle_connection()
             try:
                 relay.relay_after_commit(batch)  # never raises
             finally:
-                if not connection.in_atomic_block:
-                    close_old_connections()
+                _recycle_connection()
                 for _ in batch:
                     positions.task_done()
+
+
+def _recycle_connection() -> None:
+    """Drop the thread's connection if it broke or outlived ``CONN_MAX_AGE``, as a request's end does,
+    but skip Django's health check (a ``SELECT 1``) before the next batch: under light load that is
+    a round trip per event, and a batch that meets a dead connection fails harmlessly (its rows wait
+    for the sweep) and marks the connection broken, so the call after it reconnects."""
+    if connection.in_atomic_block:
+        return
+    close_old_connections()
+    connection.health_check_done = True
 
 
 _relay_thread = _RelayThread()

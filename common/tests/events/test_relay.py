@@ -5,7 +5,7 @@ import time
 import uuid
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from common.config.celery import filesystem_broker_options
@@ -220,6 +220,71 @@ def test_in_production_the_after_commit_send_runs_on_the_relay_thread(settings, 
     assert OutboxEvent.objects.get(pk=row.pk).status == OutboxEvent.Status.SENT
     assert senders == ["outbox-relay"]
     assert drain(expected=1) == 1
+
+
+def test_the_relay_thread_does_not_health_check_its_connection_before_each_batch(settings, monkeypatch):
+    # given the relay thread of production, and a record of who checks a connection's health
+    settings.COMMON = {**settings.COMMON, "EVENTS": {**settings.COMMON["EVENTS"], "RELAY_IN_BACKGROUND": True}}
+    checked_by = []
+    wrapper = type(connections["default"])
+    is_usable = wrapper.is_usable
+
+    def recording(self):
+        checked_by.append(threading.current_thread().name)
+        return is_usable(self)
+
+    monkeypatch.setattr(wrapper, "is_usable", recording)
+
+    # when three events commit one after the other, each sent in a batch of its own
+    for _ in range(3):
+        _publish_and_wait_until_sent()
+
+    # then all were sent, with no SELECT 1 on the relay's connection before any batch
+    assert OutboxEvent.objects.exclude(status=OutboxEvent.Status.SENT).count() == 0
+    assert "outbox-relay" not in checked_by
+    assert drain(expected=3) == 3
+
+
+def test_the_relay_thread_reconnects_after_its_connection_was_terminated(settings, monkeypatch):
+    # given the relay thread of production, whose connection has sent an event
+    if connection.vendor != "postgresql":
+        pytest.skip("terminates a PostgreSQL backend")
+    settings.COMMON = {**settings.COMMON, "EVENTS": {**settings.COMMON["EVENTS"], "RELAY_IN_BACKGROUND": True}}
+    backends = []
+    original = relay.relay_after_commit
+
+    def recording(positions):
+        original(positions)
+        backends.append(connection.connection.info.backend_pid if connection.connection else None)
+
+    monkeypatch.setattr(relay, "relay_after_commit", recording)
+    first = _publish_and_wait_until_sent()
+    assert first.status == OutboxEvent.Status.SENT
+
+    # when its backend is terminated, and two more events commit one after the other
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [backends[-1]])
+    second = _publish_and_wait_until_sent()
+    third = _publish_and_wait_until_sent()
+
+    # then the relay thread sent the third on a new connection; the second, if its batch met the
+    # dead connection, waits for the sweep, which sends it
+    assert third.status == OutboxEvent.Status.SENT
+    assert backends[-1] not in (None, backends[0])
+    assert second.status in (OutboxEvent.Status.SENT, OutboxEvent.Status.PENDING)
+    relay.sweep_outbox()
+    assert OutboxEvent.objects.exclude(status=OutboxEvent.Status.SENT).count() == 0
+    assert drain(expected=3) == 3
+
+
+def _publish_and_wait_until_sent(seconds: float = 5) -> OutboxEvent:
+    data = payment_data()
+    with transaction.atomic():
+        row = publish(types.PAYMENT_SUCCEEDED, data, aggregate_id=data["payment_id"])
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and OutboxEvent.objects.get(pk=row.pk).status != OutboxEvent.Status.SENT:
+        time.sleep(0.02)
+    return OutboxEvent.objects.get(pk=row.pk)
 
 
 def test_rows_handed_over_together_go_in_one_claim_in_order():
