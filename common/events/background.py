@@ -15,10 +15,9 @@ import queue
 import threading
 import time
 
-from django.db import close_old_connections, connection
-
 from . import relay
 from .conf import events_settings
+from .connections import recycle_connection
 
 logger = logging.getLogger(__name__)
 
@@ -57,24 +56,13 @@ class _RelayThread:
                     batch.append(positions.get_nowait())
                 except queue.Empty:
                     break
-            _recycle_connection()
+            recycle_connection()
             try:
                 relay.relay_after_commit(batch)  # never raises
             finally:
-                _recycle_connection()
+                recycle_connection()
                 for _ in batch:
                     positions.task_done()
-
-
-def _recycle_connection() -> None:
-    """Drop the thread's connection if it broke or outlived ``CONN_MAX_AGE``, as a request's end does,
-    but skip Django's health check (a ``SELECT 1``) before the next batch: under light load that is
-    a round trip per event, and a batch that meets a dead connection fails harmlessly (its rows wait
-    for the sweep) and marks the connection broken, so the call after it reconnects."""
-    if connection.in_atomic_block:
-        return
-    close_old_connections()
-    connection.health_check_done = True
 
 
 _relay_thread = _RelayThread()

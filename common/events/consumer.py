@@ -83,14 +83,13 @@ class EventHandlerRunner:
         )
 
     def on_message(self, message) -> None:
-        from django.db import close_old_connections
-
         from . import metrics
+        from .connections import recycle_connection
 
         headers = dict(message.headers or {})
         attempt = int(headers.get(ATTEMPTS_HEADER, 0) or 0) + 1
         event_type = _event_type(message)
-        close_old_connections()
+        recycle_connection()
         try:
             try:
                 outcome = self.process(message.body)
@@ -113,7 +112,7 @@ class EventHandlerRunner:
             with contextlib.suppress(Exception):
                 message.reject(requeue=True)
         finally:
-            close_old_connections()
+            recycle_connection()
 
     def process(self, body: Any):
         from .envelope import EventSchemaError

@@ -18,6 +18,7 @@ from common.events.topology import dead_letter_queue, declare_all, exchange
 from common.tests.app.events import POISON_AMOUNT
 from common.tests.app.models import Counter
 from common.tests.events.support import dead_queue_size, drain, events_queue_size, payment_data
+from common.tests.events.support import test_database_url as database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -211,3 +212,55 @@ def test_the_inbox_entry_is_one_statement_and_a_redelivery_is_a_duplicate():
     assert inbox[0].startswith("INSERT")
     assert InboxEvent.objects.filter(id=envelope["id"]).count() == 1
     assert Counter.objects.get(key=envelope["data"]["payment_id"]).value == 1
+
+
+def test_the_consumer_does_not_health_check_its_connection_before_each_message(monkeypatch):
+    from django.db import connections as databases
+
+    # given five events, and a record of every health check of a database connection
+    checks = []
+    wrapper = type(databases["default"])
+    is_usable = wrapper.is_usable
+
+    def recording(self):
+        checks.append(self.alias)
+        return is_usable(self)
+
+    monkeypatch.setattr(wrapper, "is_usable", recording)
+    envelopes = [make_envelope(types.PAYMENT_SUCCEEDED, payment_data()) for _ in range(5)]
+    send_raw(envelopes)
+
+    # when the consumer takes them
+    assert drain(expected=5) == 5
+
+    # then each was applied, with no SELECT 1 before any of them
+    assert InboxEvent.objects.count() == 5
+    assert checks == []
+
+
+def test_a_message_that_meets_a_terminated_connection_is_retried_and_applied(settings):
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("terminates a PostgreSQL backend")
+    settings.COMMON = {**settings.COMMON, "EVENTS": {**settings.COMMON["EVENTS"], "CONSUMER_RETRY_DELAY": 0.1}}
+
+    # given a consumer connection that has applied an event, then had its backend terminated
+    send_raw([make_envelope(types.PAYMENT_SUCCEEDED, payment_data())])
+    assert drain(expected=1) == 1
+    backend = connection.connection.info.backend_pid
+    with psycopg.connect(database_url(), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+    # when the next event arrives
+    envelope = make_envelope(types.PAYMENT_SUCCEEDED, payment_data())
+    send_raw([envelope])
+    drain(idle=1.5, timeout=15)
+
+    # then it was applied once, on a new connection, and nothing was dead-lettered
+    assert InboxEvent.objects.filter(id=envelope["id"]).count() == 1
+    assert Counter.objects.get(key=envelope["data"]["payment_id"]).value == 1
+    assert connection.connection.info.backend_pid != backend
+    assert events_queue_size() == 0
+    assert dead_queue_size() == 0
