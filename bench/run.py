@@ -386,7 +386,7 @@ class MemorySampler(threading.Thread):
 def profile(pids: list[int], seconds: int, run_dir: Path, name: str, *, gil: bool = False) -> list[Path]:
     """py-spy on the given processes while load runs (``--profile``); with ``gil``, only samples that
     hold the GIL (CPU, not waiting on the database or the broker)."""
-    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    spy = py_spy()
     outputs = []
     for pid in pids:
         output = run_dir / f"profile-{name}-{pid}.txt"
@@ -459,6 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     args.phases = {name.strip() for name in args.phases.split(",") if name.strip()}
     if args.phases - set(PHASES):
         parser.error(f"unknown phase(s): {', '.join(sorted(args.phases - set(PHASES)))}")
+    missing = missing_tools(args.phases, profile=args.profile)
+    if missing:
+        parser.error("missing: " + "; ".join(missing))
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = Path(tempfile.mkdtemp(prefix=f"bench-{stamp}-"))
     log(f"run directory {run_dir}")
@@ -483,6 +486,26 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + summary)
     log(f"saved {RESULTS / (stamp + '.json')} and .md (logs in {run_dir})")
     return 1 if report.get("error") else 0
+
+
+def missing_tools(phases: set[str], *, profile: bool) -> list[str]:
+    """What this run would fail on minutes in, said before anything starts."""
+    from deploy import gateway
+
+    missing = []
+    if not gateway.find_nginx():
+        missing.append(gateway.NGINX_MISSING)
+    if not shutil.which("psql"):
+        missing.append("psql is not installed (Debian: apt-get install postgresql-client)")
+    if "pgbench" in phases and not shutil.which("pgbench"):
+        missing.append("pgbench is not installed (Debian: it comes with the postgresql package)")
+    if profile and not py_spy():
+        missing.append("py-spy is not installed (make bench installs requirements/bench.txt)")
+    return missing
+
+
+def py_spy() -> str | None:
+    return shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
 
 
 def machine() -> dict:

@@ -134,8 +134,16 @@ def render_config(
     return conf_path
 
 
+NGINX_MISSING = "nginx is not installed; the gateway needs it (Debian: apt-get install nginx-light)"
+
+
+def find_nginx() -> str | None:
+    """The nginx binary, also where Debian puts it outside a non-root PATH; None when absent."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
 def nginx_binary() -> str:
-    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin") or "nginx"
+    return find_nginx() or "nginx"
 
 
 def nginx_command(conf_path: Path, run_dir: Path) -> list[str]:

@@ -53,6 +53,8 @@ def seed_if_empty(services, settings: str) -> None:
 
 def run(args) -> int:
     services = system.select(args.only)
+    if args.gateway and _gateway_missing():
+        return 2
     if not args.no_migrate:
         migrate(services, args.settings)
     if not args.no_seed:
@@ -99,6 +101,16 @@ def _shared_env(port_offset: int) -> dict[str, str]:
     auth = f"http://127.0.0.1:{8001 + port_offset}"
     env = {"AUTH_JWKS_URL": f"{auth}/api/auth/jwks/", "AUTH_TOKEN_URL": f"{auth}/api/auth/token/"}
     return {name: os.environ.get(name, value) for name, value in env.items()}
+
+
+def _gateway_missing() -> bool:
+    """Said before anything starts: a missing nginx would otherwise stop the system half-started."""
+    from deploy import gateway
+
+    if gateway.find_nginx():
+        return False
+    print(f"manage_all.py up --gateway: {gateway.NGINX_MISSING}", file=sys.stderr, flush=True)
+    return True
 
 
 def _start_gateway(supervisor: Supervisor, services, port_offset: int) -> str:
