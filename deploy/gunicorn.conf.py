@@ -41,6 +41,13 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if os.path
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
 proxy_allow_ips = forwarded_allow_ips
 
+# Gunicorn opens a control socket for `gunicornc`, by default at one path per user
+# ($HOME/.gunicorn/gunicorn.ctl): the five services on one host would each take it over from the
+# last (gunicornc would then reload whichever started last), and a read-only container root cannot
+# create it. `manage_all.py up` gives each server its own path; elsewhere there is none.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
+
 # Logs go to stdout/stderr for the container runtime to collect.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")

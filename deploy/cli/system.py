@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from common.config.paths import var_dir
 from common.config.services import SERVICES, Service
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +40,11 @@ def manage_command(service: Service, *args: str) -> list[str]:
 
 def port_of(service: Service, offset: int = 0) -> int:
     return service.port + offset
+
+
+def control_socket(service: Service) -> Path:
+    """Where ``gunicornc -s`` reaches this service's web server under ``manage_all.py up``."""
+    return var_dir() / "run" / f"{service.name}-gunicorn.ctl"
 
 
 def web_command(service: Service, host: str = "127.0.0.1", port_offset: int = 0) -> list[str]:

@@ -73,7 +73,8 @@ def run(args) -> int:
         for service in services:
             env = system.service_env(service, args.settings, shared_env)
             web = system.web_command(service, args.host, args.port_offset)
-            supervisor.start(f"{service.name}.web", web, env, cwd=str(system.REPO_ROOT))
+            web_env = {**env, "GUNICORN_CONTROL_SOCKET": str(system.control_socket(service))}
+            supervisor.start(f"{service.name}.web", web, web_env, cwd=str(system.REPO_ROOT))
             if not args.no_workers:
                 supervisor.start(
                     f"{service.name}.worker", system.worker_command(service), env, cwd=str(system.REPO_ROOT)

@@ -1,5 +1,6 @@
 """``manage_all.py up`` on the embedded default, in a temporary copy of the repository."""
 
+import json
 import os
 import re
 import shutil
@@ -81,6 +82,11 @@ def test_up_starts_everything_carries_events_and_stops_cleanly(copy):
         # Migrations run before the servers start; readiness must follow within the minute.
         assert elapsed < READY_WITHIN + 30
 
+        # Each web server answers gunicornc on a socket of its own, not on one path shared by all.
+        assert {name: listener_of(copy / "var" / "run" / f"{name}-gunicorn.ctl") for name in SERVICES} == {
+            name: f"http://127.0.0.1:{service.port + PORT_OFFSET}" for name, service in SERVICES.items()
+        }
+
         # One service's process publishes; another service's worker receives it over the file broker.
         event_id = publish_from_auth(copy, env)
         deadline = time.monotonic() + 45
@@ -99,6 +105,19 @@ def test_up_starts_everything_carries_events_and_stops_cleanly(copy):
     assert code == 0
     assert processes_under(copy) == []
     assert "all processes stopped." in log_path.read_text()
+
+
+def listener_of(control_socket: Path) -> str:
+    """The address the gunicorn behind ``control_socket`` listens on."""
+    gunicornc = Path(sys.executable).with_name("gunicornc")
+    result = subprocess.run(
+        [str(gunicornc), "-s", str(control_socket), "-c", "show listeners", "-j"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    )
+    return json.loads(result.stdout)["listeners"][0]["address"]
 
 
 def publish_from_auth(copy: Path, env: dict[str, str]) -> str:
