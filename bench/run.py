@@ -492,9 +492,7 @@ def missing_tools(phases: set[str], *, profile: bool) -> list[str]:
     """What this run would fail on minutes in, said before anything starts."""
     from deploy import gateway
 
-    missing = []
-    if not gateway.find_nginx():
-        missing.append(gateway.NGINX_MISSING)
+    missing = [problem] if (problem := gateway.nginx_missing()) else []
     if not shutil.which("psql"):
         missing.append("psql is not installed (Debian: apt-get install postgresql-client)")
     if "pgbench" in phases and not shutil.which("pgbench"):

@@ -134,12 +134,16 @@ def render_config(
     return conf_path
 
 
-NGINX_MISSING = "nginx is not installed; the gateway needs it (Debian: apt-get install nginx-light)"
-
-
 def find_nginx() -> str | None:
     """The nginx binary, also where Debian puts it outside a non-root PATH; None when absent."""
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+
+
+def nginx_missing() -> str | None:
+    """What to tell someone about to start a gateway on a machine without nginx; None if it is there."""
+    if find_nginx():
+        return None
+    return "nginx is not installed; the gateway needs it (Debian: apt-get install nginx-light)"
 
 
 def nginx_binary() -> str:

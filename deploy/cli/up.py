@@ -53,7 +53,8 @@ def seed_if_empty(services, settings: str) -> None:
 
 def run(args) -> int:
     services = system.select(args.only)
-    if args.gateway and _gateway_missing():
+    if args.gateway and (problem := _gateway_missing()):
+        print(f"manage_all.py up --gateway: {problem}", file=sys.stderr, flush=True)
         return 2
     if not args.no_migrate:
         migrate(services, args.settings)
@@ -104,14 +105,11 @@ def _shared_env(port_offset: int) -> dict[str, str]:
     return {name: os.environ.get(name, value) for name, value in env.items()}
 
 
-def _gateway_missing() -> bool:
-    """Said before anything starts: a missing nginx would otherwise stop the system half-started."""
+def _gateway_missing() -> str | None:
+    """Asked before anything starts: a missing nginx would otherwise stop the system half-started."""
     from deploy import gateway
 
-    if gateway.find_nginx():
-        return False
-    print(f"manage_all.py up --gateway: {gateway.NGINX_MISSING}", file=sys.stderr, flush=True)
-    return True
+    return gateway.nginx_missing()
 
 
 def _start_gateway(supervisor: Supervisor, services, port_offset: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gunicorn.app.base import Application
 from gunicorn.config import Config
 
 from tests.deploy.conftest import REPO_ROOT
@@ -9,18 +10,19 @@ from tests.deploy.conftest import REPO_ROOT
 CONFIG = REPO_ROOT / "deploy" / "gunicorn.conf.py"
 
 
+class ConfigFile(Application):
+    """Only gunicorn's own reading of a config file: no command line, no application."""
+
+    def __init__(self, path):
+        self.cfg = Config()
+        self.load_config_from_file(str(path))
+
+
 def gunicorn_config(monkeypatch, **environ: str) -> Config:
-    for name in ("GUNICORN_CONTROL_SOCKET", "GUNICORN_WORKERS"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("GUNICORN_CONTROL_SOCKET", raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    namespace: dict = {"__file__": str(CONFIG)}
-    exec(compile(CONFIG.read_text(), str(CONFIG), "exec"), namespace)  # noqa: S102 - our own config file
-    config = Config()
-    for key, value in namespace.items():
-        if key in config.settings:
-            config.set(key, value)
-    return config
+    return ConfigFile(CONFIG).cfg
 
 
 def test_a_container_opens_no_control_socket_under_its_home(monkeypatch):
