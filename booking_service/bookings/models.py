@@ -9,10 +9,20 @@ from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
 
+_DIGIT_RUNS = re.compile(r"(\d+)")
+
 
 def seat_sort_key(label: str) -> tuple:
-    """Natural order (A2 before A10); also the order seats are inserted in, so locks never cross."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", label) if part)
+    """Natural order (A2 before A10); also the order seats are inserted in, so locks never cross.
+
+    Split on a capturing group, the digit runs are the odd parts. They, not ``str.isdigit()``,
+    decide what is a number: ``isdigit`` also accepts '²', which ``int`` refuses.
+    """
+    return tuple(
+        (0, int(part), "") if position % 2 else (1, 0, part)
+        for position, part in enumerate(_DIGIT_RUNS.split(label))
+        if part
+    )
 
 
 class ShowtimeReplica(models.Model):
