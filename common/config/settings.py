@@ -133,7 +133,7 @@ def build_settings(service_name: str | Service, *, apps: list[str]) -> dict[str,
             "PAGE_SIZE": 20,
             "DEFAULT_FILTER_BACKENDS": [
                 "django_filters.rest_framework.DjangoFilterBackend",
-                "rest_framework.filters.SearchFilter",
+                "common.api.filters.SearchFilter",
                 "rest_framework.filters.OrderingFilter",
             ],
             "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

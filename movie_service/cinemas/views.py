@@ -20,6 +20,11 @@ class _CinemaFilter(serializers.Serializer):
     cinema = serializers.UUIDField(required=False)
 
 
+class _CityFilter(serializers.Serializer):
+    # Validated, not read raw: a NUL character would reach PostgreSQL and fail there (a 500).
+    city = serializers.CharField(required=False, allow_blank=True)
+
+
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("city", str, description="Exact city name.")]))
 class CinemaViewSet(CatalogueViewSet):
     """Cinemas; the detail has every screen with its seat layout."""
@@ -31,8 +36,11 @@ class CinemaViewSet(CatalogueViewSet):
     ordering_fields = ["name", "city"]
 
     def get_queryset(self):
-        city = self.request.query_params.get("city", "").strip() if self.action == "list" else ""
-        return cinema_list(city=city or None)
+        if self.action != "list":
+            return cinema_list()
+        params = _CityFilter(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return cinema_list(city=params.validated_data.get("city") or None)
 
     def perform_create(self, data):
         return services.cinema_create(**data)

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
 
 from movie_service.api import CatalogueViewSet
 
 from . import services
 from .selectors import movie_list
 from .serializers import MovieInputSerializer, MovieSerializer
+
+
+class _GenreFilter(serializers.Serializer):
+    # Validated, not read raw: a NUL character would reach PostgreSQL and fail there (a 500).
+    genre = serializers.CharField(required=False, allow_blank=True)
 
 
 @extend_schema_view(
@@ -23,8 +29,11 @@ class MovieViewSet(CatalogueViewSet):
     ordering_fields = ["title", "release_date", "duration_minutes"]
 
     def get_queryset(self):
-        genre = self.request.query_params.get("genre", "").strip() if self.action == "list" else ""
-        return movie_list(genre=genre or None)
+        if self.action != "list":
+            return movie_list()
+        params = _GenreFilter(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return movie_list(genre=params.validated_data.get("genre") or None)
 
     def perform_create(self, data):
         return services.movie_create(**data)

@@ -71,6 +71,16 @@ def test_cinema_list_filters_by_city():
     assert [cinema["name"] for cinema in response.json()["results"]] == ["Zoo Palast"]
 
 
+def test_a_nul_character_in_the_city_is_a_400_naming_it():
+    # PostgreSQL refuses NUL in a string, so the raw parameter was a 500 (found by schemathesis).
+    CinemaFactory(city="Berlin")
+
+    response = APIClient().get(CINEMAS, {"city": "\x00Berlin"})
+
+    assert response.status_code == 400
+    assert response.json() == {"city": ["Null characters are not allowed."]}
+
+
 @pytest.mark.parametrize("page_size", [2, 10])
 def test_cinema_list_query_count_is_constant(page_size, django_assert_num_queries):
     for _ in range(12):

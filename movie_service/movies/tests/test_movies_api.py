@@ -87,6 +87,17 @@ def test_genre_filter_takes_a_slug_or_a_name(genre):
     assert titles(response) == ["Arrival", "Dune"]
 
 
+@pytest.mark.parametrize("parameter", ["genre", "search"])
+def test_a_nul_character_in_a_query_parameter_is_a_400_naming_it(parameter):
+    # PostgreSQL refuses NUL in a string, so an unvalidated parameter was a 500 (found by schemathesis).
+    MovieFactory()
+
+    response = APIClient().get(LIST_URL, {parameter: "drama\x00"})
+
+    assert response.status_code == 400
+    assert response.json() == {parameter: ["Null characters are not allowed."]}
+
+
 def test_unknown_genre_gives_an_empty_page():
     MovieFactory()
 
