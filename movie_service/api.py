@@ -8,11 +8,11 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from common.api.schema import AutoSchema
 from common.auth.permissions import IsStaffOrReadOnly
 
 from .caching import cached
@@ -35,12 +35,18 @@ def service_errors() -> Iterator[None]:
 
 
 class CatalogueSchema(AutoSchema):
-    """Writes take the input serializer but answer with the read one (what ``output`` returns)."""
+    """Writes take the input serializer but answer with the read one (what ``output`` returns);
+    the actions a viewset names in ``conflict_actions`` may answer 409."""
 
     def get_response_serializers(self):
         if getattr(self.view, "action", None) in ("create", "update", "partial_update"):
             return self.view.detail_serializer_class or self.view.serializer_class
         return super().get_response_serializers()
+
+    def view_errors(self):
+        if getattr(self.view, "action", None) in self.view.conflict_actions:
+            return {409: "Refused in the current state (a cinema that still has screens, a started showtime, …)."}
+        return {}
 
 
 class CatalogueViewSet(viewsets.GenericViewSet):
@@ -54,6 +60,8 @@ class CatalogueViewSet(viewsets.GenericViewSet):
     schema = CatalogueSchema()
     input_serializer_class: type[serializers.Serializer]
     detail_serializer_class: type[serializers.Serializer] | None = None
+    # What the services refuse with a 409 (a cinema that still has screens, …), for the schema.
+    conflict_actions: tuple[str, ...] = ("destroy",)
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):

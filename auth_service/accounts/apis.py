@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
+
+from common.api.schema import error_response
 
 from . import services, signing
 from .selectors import user_get_active
@@ -44,7 +46,11 @@ class RegisterApi(PublicAPIView):
 class TokenObtainApi(PublicAPIView):
     @extend_schema(
         request=TokenObtainInputSerializer,
-        responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Wrong credentials"), 429: None},
+        responses={
+            200: TokenPairSerializer,
+            401: error_response("Wrong credentials."),
+            429: error_response("Too many failed sign-ins from this address or for this account."),
+        },
     )
     def post(self, request):
         data = TokenObtainInputSerializer(data=request.data)
@@ -59,7 +65,10 @@ class TokenObtainApi(PublicAPIView):
 
 
 class TokenRefreshApi(PublicAPIView):
-    @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=RefreshInputSerializer,
+        responses={200: TokenPairSerializer, 401: error_response("The refresh token is invalid, expired or revoked.")},
+    )
     def post(self, request):
         data = RefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -69,7 +78,10 @@ class TokenRefreshApi(PublicAPIView):
 class LogoutApi(PublicAPIView):
     """Holding the refresh token is the proof: no access token needed to sign out."""
 
-    @extend_schema(request=RefreshInputSerializer, responses={205: None})
+    @extend_schema(
+        request=RefreshInputSerializer,
+        responses={205: None, 401: error_response("The refresh token is invalid, expired or revoked.")},
+    )
     def post(self, request):
         data = RefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

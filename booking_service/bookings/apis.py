@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from django.utils.cache import patch_cache_control
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.pagination import StandardPagination
+from common.api.schema import error_response
 
 from . import selectors, services
-from .serializers import BookingCreateSerializer, BookingDetailSerializer, BookingSerializer, SeatMapSerializer
+from .serializers import (
+    BookingConflictSerializer,
+    BookingCreateSerializer,
+    BookingDetailSerializer,
+    BookingSerializer,
+    SeatMapSerializer,
+)
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -53,7 +60,21 @@ class BookingListCreateApi(APIView):
         page = paginator.paginate_queryset(selectors.booking_list(user_id=request.user.id), request, view=self)
         return paginator.get_paginated_response(BookingSerializer(page, many=True).data)
 
-    @extend_schema(request=BookingCreateSerializer, responses={201: BookingSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        request=BookingCreateSerializer,
+        responses={
+            201: BookingSerializer,
+            200: OpenApiResponse(BookingSerializer, description="A repeated Idempotency-Key: the first booking."),
+            404: error_response("No such showtime (not yet known to the booking service)."),
+            409: OpenApiResponse(
+                BookingConflictSerializer,
+                description="Seats taken (listed), or a pending booking of the caller's for this showtime.",
+            ),
+            422: error_response("This Idempotency-Key was used with a different body."),
+            429: error_response("Too many booking requests from this address (the gateway's limit)."),
+        },
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def post(self, request):
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -79,7 +100,13 @@ class BookingDetailApi(APIView):
 
 
 class BookingCancelApi(APIView):
-    @extend_schema(request=None, responses=BookingDetailSerializer)
+    @extend_schema(
+        request=None,
+        responses={
+            200: BookingDetailSerializer,
+            409: error_response("The booking is no longer live (already cancelled, expired or failed)."),
+        },
+    )
     def post(self, request, booking_id):
         services.booking_cancel(booking_id=booking_id, user_id=request.user.id)
         booking = selectors.booking_get(booking_id=booking_id, user_id=request.user.id)

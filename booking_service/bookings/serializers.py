@@ -29,6 +29,13 @@ class BookingCreateSerializer(serializers.Serializer):
         return seats
 
 
+class BookingConflictSerializer(serializers.Serializer):
+    """The 409 of a booking request (for the schema): the seats taken, when seats were the conflict."""
+
+    detail = serializers.CharField()
+    unavailable_seats = serializers.ListField(child=serializers.CharField(), required=False)
+
+
 class BookingSerializer(serializers.Serializer):
     """Exactly the contract's fields; ``seats`` are the labels in seat order.
 

@@ -42,6 +42,7 @@ class ShowtimeViewSet(CatalogueViewSet):
     detail_serializer_class = ShowtimeDetailSerializer
     input_serializer_class = ShowtimeInputSerializer
     filter_backends = []
+    conflict_actions = ("destroy", "update", "partial_update", "cancel")
 
     def get_queryset(self):
         if self.action != "list":

@@ -361,3 +361,19 @@ def test_the_openapi_schema_describes_the_endpoints():
         "/api/auth/me/",
         "/api/auth/jwks/",
     } <= paths
+
+
+@pytest.mark.parametrize(
+    ("route", "method", "statuses"),
+    [
+        ("/api/auth/register/", "post", {"201", "400", "415", "503"}),
+        ("/api/auth/token/", "post", {"200", "400", "401", "415", "429", "503"}),
+        ("/api/auth/token/refresh/", "post", {"200", "400", "401", "415", "503"}),
+        ("/api/auth/logout/", "post", {"205", "400", "401", "415", "503"}),
+        ("/api/auth/me/", "get", {"200", "401", "503"}),
+    ],
+)
+def test_the_schema_documents_the_errors_of_each_operation(route, method, statuses):
+    schema = APIClient().get("/api/auth/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    assert set(schema["paths"][route][method]["responses"]) == statuses

@@ -305,3 +305,22 @@ def test_the_schema_describes_what_writes_answer():
     assert create["responses"]["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Movie"}
     genres = schema["components"]["schemas"]["Movie"]["properties"]["genres"]
     assert genres["items"] == {"$ref": "#/components/schemas/Genre"}
+
+
+@pytest.mark.parametrize(
+    ("route", "method", "conflicts"),
+    [
+        ("/api/movies/{id}/", "delete", True),
+        ("/api/movies/cinemas/{id}/", "delete", True),
+        ("/api/movies/showtimes/{id}/", "put", True),
+        ("/api/movies/showtimes/{id}/cancel/", "post", True),
+        ("/api/movies/{id}/", "put", False),
+        ("/api/movies/", "post", False),
+    ],
+)
+def test_the_schema_names_the_writes_that_may_conflict(route, method, conflicts):
+    schema = APIClient().get("/api/movies/schema/", {"format": "json"}).json()
+
+    responses = schema["paths"][route][method]["responses"]
+    assert ("409" in responses) is conflicts
+    assert {"401", "403", "503"} <= set(responses)
