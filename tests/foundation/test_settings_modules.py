@@ -1,5 +1,6 @@
 """Each service starts under each of its settings modules; production refuses insecure values."""
 
+import json
 import os
 import subprocess
 import sys
@@ -87,3 +88,32 @@ def test_production_settings_refuse_to_start(env, message):
     assert result.returncode != 0
     assert "refusing to start with production settings" in result.stderr
     assert message in result.stderr
+
+
+UNROUTED_API_PATH = """
+import json
+import django
+django.setup()
+from django.test import Client
+response = Client(HTTP_HOST="localhost").get("/api/{prefix}/no/such/thing/")
+print(json.dumps([response.status_code, response["Content-Type"], response.content.decode()]))
+"""
+
+
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_an_unrouted_api_path_is_a_json_404(name):
+    # given a service with DEBUG off (its test settings), as in production
+    service = SERVICES[name]
+    environment = {key: value for key, value in os.environ.items() if key not in {"DJANGO_DEBUG"}}
+    environment["DJANGO_SETTINGS_MODULE"] = f"{service.package}.settings.test"
+
+    # when a client asks for a path no route matches
+    result = subprocess.run(
+        [sys.executable, "-c", UNROUTED_API_PATH.format(prefix=service.prefix)],
+        env=environment, cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+    # then the answer is DRF's 404 shape, not Django's HTML page
+    assert result.returncode == 0, result.stderr[-3000:]
+    status, content_type, body = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (status, content_type, json.loads(body)) == (404, "application/json", {"detail": "Not found."})
