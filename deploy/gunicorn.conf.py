@@ -41,6 +41,10 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if os.path
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "*")
 proxy_allow_ips = forwarded_allow_ips
 
+# The gateway admits a request line up to its 8k header buffers and answers longer ones itself
+# (JSON 414); gunicorn's default of 4094 turned the rest into its own HTML 414. 8190 is its most.
+limit_request_line = 8190
+
 # Gunicorn opens a control socket for `gunicornc`, by default at one path per user
 # ($HOME/.gunicorn/gunicorn.ctl): the five services on one host would each take it over from the
 # last (gunicornc would then reload whichever started last), and a read-only container root cannot

@@ -246,6 +246,32 @@ def test_oversized_body_is_json_413_and_never_reaches_the_service(gateway_url, s
     assert len(stubs["booking"].seen) == before
 
 
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "body"),
+    [
+        # Past large_client_header_buffers (8k): NGINX's own 414, in JSON like every other error.
+        ("/api/movies/?search=" + "x" * 9000, {}, 414, {"detail": "Request URI too long."}),
+        # A header past the same buffers: NGINX's 494, answered as a 400.
+        (
+            "/api/movies/",
+            {"X-Padding": "x" * 9000},
+            400,
+            {"detail": "Bad request (malformed, or headers too large)."},
+        ),
+    ],
+)
+def test_requests_nginx_cannot_parse_are_json_errors_and_never_reach_a_service(
+    gateway_url, stubs, path, headers, status, body
+):
+    before = len(stubs["movie"].seen)
+
+    resp, data = request(gateway_url, "GET", path, headers=headers)
+
+    assert resp.status == status
+    assert json.loads(data) == body
+    assert len(stubs["movie"].seen) == before
+
+
 def test_body_under_the_limit_is_forwarded(gateway_url, stubs):
     resp, data = request(gateway_url, "POST", "/api/bookings/x/cancel/", body=b"x" * 1000)
 
