@@ -298,6 +298,8 @@ class System:
             NO_COLOR="1",
             PYTHONUNBUFFERED="1",
             BOOKING_HOLD_SECONDS=str(HOLD_SECONDS),
+            # Clients see what production answers (JSON error pages, not Django's debug pages).
+            DJANGO_DEBUG="0",
             # One process exiting (a fault test kills one) must not stop the rest.
             MANAGE_ALL_KEEP_GOING="1",
             # One client address makes every request here: the per-address limits would throttle the
