@@ -4,6 +4,7 @@ drf-spectacular describes the success response of each operation. The errors com
 few places in every service (DRF's validation, authentication, permissions, pagination and the
 503 of ``common.api.exceptions``), so they are derived here from the view once for all; a view
 declares only what is its own (a 409, a 422) with ``extend_schema(responses=...)``, which wins.
+Clients reach the services through the gateway, so its own refusals (413, 414) are listed too.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ class AutoSchema(openapi.AutoSchema):
         if "{" in self.path or "page" in query:
             errors[404] = ("Not found (or not the caller's), or a page past the end.", error)
         if "requestBody" in operation:
+            errors[413] = ("The body is over 1 MB (refused by the gateway).", error)
             errors[415] = ("The body is not JSON.", error)
+        errors[414] = ("The URL is over 8 KB (refused by the gateway).", error)
         errors[503] = ("A dependency (the database) is unavailable; retry after Retry-After seconds.", error)
         errors.update({status_code: (description, error) for status_code, description in self.view_errors().items()})
         return errors
