@@ -9,6 +9,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from common.config.services import Service, get_service
 from common.health import views as health_views
 
+# Django reads the error handlers from the root URLconf only, so each service's urls.py takes them:
+# ``handler400, handler404, handler500 = ERROR_HANDLERS`` (JSON under /api/, common/api/errors.py).
+ERROR_HANDLERS = ("common.api.errors.bad_request", "common.api.errors.not_found", "common.api.errors.server_error")
+
 
 def service_urlpatterns(service_name: str | Service, api_urls) -> list:
     """``/api/<prefix>/…``, its schema and docs, ``/admin/<prefix>/``, health and metrics."""

@@ -70,6 +70,13 @@ class CatalogueViewSet(viewsets.GenericViewSet):
             return self.detail_serializer_class
         return self.serializer_class
 
+    def list_filters(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
+        """The list's query parameters, validated (400 naming the parameter), never read raw:
+        a raw NUL character reached PostgreSQL and failed there (a 500)."""
+        params = serializer_class(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return params.validated_data
+
     def output(self, instance) -> dict[str, Any]:
         serializer_class = self.detail_serializer_class or self.serializer_class
         return serializer_class(instance, context=self.get_serializer_context()).data

@@ -1,8 +1,5 @@
-from common.urls import service_urlpatterns
+from common.urls import ERROR_HANDLERS, service_urlpatterns
 
 urlpatterns = service_urlpatterns("payment", "payment_service.payments.urls")
 
-# Unrouted /api/ paths and errors outside DRF answer in JSON (common/api/errors.py).
-handler400 = "common.api.errors.bad_request"
-handler404 = "common.api.errors.not_found"
-handler500 = "common.api.errors.server_error"
+handler400, handler404, handler500 = ERROR_HANDLERS

@@ -16,10 +16,14 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
+from rest_framework.settings import api_settings
 
+from .pagination import StandardPagination
+
+_PAGE = StandardPagination.page_query_param
 # Parameters whose bad values DRF forgives (a default page size, an ignored ordering) or answers
 # with a 404 (a page that does not exist); any other query parameter is validated (400).
-_LENIENT_QUERY_PARAMETERS = {"page", "page_size", "ordering"}
+_LENIENT_QUERY_PARAMETERS = {_PAGE, StandardPagination.page_size_query_param, api_settings.ORDERING_PARAM}
 _PLAIN_PERMISSIONS = (AllowAny, IsAuthenticated)
 
 # DRF's 400 shape: {"field": ["message", …]}, nested for nested fields ({"seats": {"0": […]}}),
@@ -72,7 +76,7 @@ class AutoSchema(openapi.AutoSchema):
             not issubclass(permission, _PLAIN_PERMISSIONS) for permission in self.view.permission_classes
         ):
             errors[403] = ("Not allowed for this caller.", error)
-        if "{" in self.path or "page" in query:
+        if "{" in self.path or _PAGE in query:
             errors[404] = ("Not found (or not the caller's), or a page past the end.", error)
         if "requestBody" in operation:
             errors[413] = ("The body is over 1 MB (refused by the gateway).", error)

@@ -21,7 +21,6 @@ class _CinemaFilter(serializers.Serializer):
 
 
 class _CityFilter(serializers.Serializer):
-    # Validated, not read raw: a NUL character would reach PostgreSQL and fail there (a 500).
     city = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -38,9 +37,7 @@ class CinemaViewSet(CatalogueViewSet):
     def get_queryset(self):
         if self.action != "list":
             return cinema_list()
-        params = _CityFilter(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        return cinema_list(city=params.validated_data.get("city") or None)
+        return cinema_list(city=self.list_filters(_CityFilter).get("city") or None)
 
     def perform_create(self, data):
         return services.cinema_create(**data)
@@ -64,9 +61,7 @@ class ScreenViewSet(CatalogueViewSet):
     def get_queryset(self):
         if self.action != "list":
             return screen_list()
-        params = _CinemaFilter(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        return screen_list(cinema_id=params.validated_data.get("cinema"))
+        return screen_list(cinema_id=self.list_filters(_CinemaFilter).get("cinema"))
 
     def perform_create(self, data):
         return services.screen_create(**data)

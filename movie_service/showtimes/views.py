@@ -47,9 +47,7 @@ class ShowtimeViewSet(CatalogueViewSet):
     def get_queryset(self):
         if self.action != "list":
             return showtime_queryset()
-        params = ShowtimeFilter(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        filters = params.validated_data
+        filters = self.list_filters(ShowtimeFilter)
         return showtime_list(
             movie_id=filters.get("movie"),
             cinema_id=filters.get("cinema"),
