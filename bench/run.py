@@ -33,6 +33,7 @@ from bench import load
 from bench.stack import (
     BASELINE_DB,
     BASELINE_GATEWAY_PORT,
+    CELERY_POOL_VARIABLES,
     GATEWAY_PORT,
     PORT_OFFSET,
     SERVICES,
@@ -634,7 +635,7 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
             "phases": sorted(args.phases),
             "seats_per_booking": SEATS_PER_BOOKING,
             "gunicorn": {name: value for name, value in stack._env.items() if name.startswith("GUNICORN_")},
-            "celery_pools": {name: value for name, value in stack._env.items() if name.endswith("CELERY_CONCURRENCY")},
+            "celery_pools": {name: value for name, value in stack._env.items() if name.endswith(CELERY_POOL_VARIABLES)},
             "showtimes": len(showtimes),
         },
         "phases": phases,

@@ -49,8 +49,28 @@ def broker_config(service_name: str) -> dict[str, Any]:
     }
 
 
+# Threads, not prefork: the tasks wait on PostgreSQL, the broker, the payment provider and SMTP,
+# and a thread costs no process of its own (~180 MB less per worker) and no round trip through a
+# pipe per task (docs/performance.md: 2.6 ms less CPU per charge). The price is that Celery
+# cannot enforce task time limits in threads (celery/celery#9203): what bounds a task there is
+# every call's own timeout (DB_CONNECT_TIMEOUT, the provider's, EMAIL_TIMEOUT, the broker's).
+WORKER_POOLS = ("threads", "prefork", "solo")
+DEFAULT_WORKER_POOL = "threads"
+
+
+def worker_pool(service_name: str) -> str:
+    """The worker's pool: ``<SERVICE>_CELERY_POOL``, ``CELERY_POOL``, or threads."""
+    value = service_env(service_name.upper(), "CELERY_POOL") or DEFAULT_WORKER_POOL
+    if value not in WORKER_POOLS:
+        raise ImproperlyConfigured(f"CELERY_POOL must be one of {', '.join(WORKER_POOLS)}, not {value!r}")
+    return value
+
+
 def worker_concurrency(service_name: str, default: int = 2) -> int:
-    """Pool processes of a service's worker: ``<SERVICE>_CELERY_CONCURRENCY``, ``CELERY_CONCURRENCY``, ``default``."""
+    """Tasks a service's worker runs at once (threads or processes of its pool).
+
+    ``<SERVICE>_CELERY_CONCURRENCY``, ``CELERY_CONCURRENCY``, ``default``.
+    """
     value = service_env(service_name.upper(), "CELERY_CONCURRENCY")
     if value is None:
         return default
@@ -84,8 +104,9 @@ def celery_settings(service_name: str) -> dict[str, Any]:
         "CELERY_TASK_ACKS_LATE": True,
         "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
-        # Pool processes of the worker (``<SERVICE>_CELERY_CONCURRENCY`` or ``CELERY_CONCURRENCY``);
-        # a service whose tasks mostly wait (payment: the provider, three commits) raises the default.
+        "CELERY_WORKER_POOL": worker_pool(service_name),
+        # Tasks run at once (``<SERVICE>_CELERY_CONCURRENCY`` or ``CELERY_CONCURRENCY``); a service
+        # whose tasks mostly wait (payment: the provider, three commits) raises the default.
         "CELERY_WORKER_CONCURRENCY": worker_concurrency(service_name),
         # Celery's Django fix-up closes the database connection after every task unless this is
         # set (celery/celery#4116): with it, only every 1000th task; common.celery_app keeps the

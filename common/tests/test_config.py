@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from common.config.cache import cache_config
-from common.config.celery import broker_config, worker_concurrency
+from common.config.celery import broker_config, worker_concurrency, worker_pool
 from common.config.database import database_config, normalise_database_url
 from common.config.production import insecure_settings, production_settings
 from common.config.settings import DEV_SECRET_KEY, build_settings
@@ -161,6 +161,30 @@ def test_worker_pool_size_comes_from_the_environment(monkeypatch, environment, e
         monkeypatch.setenv(name, value)
 
     assert build_settings("booking", apps=[])["CELERY_WORKER_CONCURRENCY"] == expected
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, "threads"),
+        ({"CELERY_POOL": "prefork"}, "prefork"),
+        ({"CELERY_POOL": "prefork", "BOOKING_CELERY_POOL": "solo"}, "solo"),
+    ],
+)
+def test_the_worker_pool_is_threads_unless_the_environment_says_otherwise(monkeypatch, environment, expected):
+    monkeypatch.delenv("CELERY_POOL", raising=False)
+    monkeypatch.delenv("BOOKING_CELERY_POOL", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    assert build_settings("booking", apps=[])["CELERY_WORKER_POOL"] == expected
+
+
+def test_an_unknown_worker_pool_is_refused(monkeypatch):
+    monkeypatch.setenv("CELERY_POOL", "gevent")
+
+    with pytest.raises(ImproperlyConfigured, match="CELERY_POOL must be one of threads, prefork, solo, not 'gevent'"):
+        worker_pool("booking")
 
 
 @pytest.mark.parametrize("value", ["two", "0"])

@@ -74,7 +74,8 @@ def _in_background(service: Service, command: list[str]) -> list[str]:
 
 
 def worker_command(service: Service) -> list[str]:
-    # The pool size is the service's setting (CELERY_WORKER_CONCURRENCY, from CELERY_CONCURRENCY).
+    # The pool and its size are the service's settings (CELERY_WORKER_POOL and _CONCURRENCY, from
+    # CELERY_POOL and CELERY_CONCURRENCY).
     return _in_background(service, [
         PYTHON, "-m", "celery", "-A", service.package, "worker",
         "-Q", service.tasks_queue, "-n", f"{service.name}@%h", "--loglevel", "INFO",

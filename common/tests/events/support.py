@@ -132,11 +132,13 @@ def worker_env(namespace: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_worker(namespace: str, log_path: Path, **extra_env: str) -> subprocess.Popen:
+def start_worker(namespace: str, log_path: Path, pool: str | None = "solo", **extra_env: str) -> subprocess.Popen:
+    """A real worker of the test app; ``pool=None`` leaves the pool to the settings (CELERY_POOL)."""
     command = [
         sys.executable, "-m", "celery", "-A", "common.tests.celery", "worker",
-        "--pool", "solo", "--loglevel", "INFO", "-Q", f"test.{namespace}.tasks",
+        "--loglevel", "INFO", "-Q", f"test.{namespace}.tasks",
         "-n", f"events-test-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        *(["--pool", pool] if pool else []),
     ]  # fmt: skip
     log = log_path.open("ab")
     return subprocess.Popen(

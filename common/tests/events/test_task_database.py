@@ -1,4 +1,8 @@
-"""Tasks in a real worker keep their database connection as requests do (common.celery_app)."""
+"""Tasks in a real worker keep their database connection as requests do (common.celery_app).
+
+Both in a solo worker and in the pool the services run (threads, from the settings), where each
+task runs in a thread of the pool, not in the thread that consumes the events.
+"""
 
 import uuid
 
@@ -13,6 +17,8 @@ from common.tests.events.support import start_worker, stop_worker, wait_for
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 TASK = "common.tests.record_database_backend"
+# None: the pool of the settings (threads), one thread so that consecutive tasks share it.
+POOLS = pytest.mark.parametrize("pool", ["solo", None], ids=["solo", "settings"])
 
 
 def _run_task(namespace: str, log) -> int:
@@ -23,10 +29,11 @@ def _run_task(namespace: str, log) -> int:
     return Counter.objects.get(key=key).value
 
 
-def test_tasks_reuse_one_database_connection(settings, rabbitmq_url, events_namespace, tmp_path):
+@POOLS
+def test_tasks_reuse_one_database_connection(settings, rabbitmq_url, events_namespace, tmp_path, pool):
     require_postgres_database(settings)
     log = tmp_path / "worker.log"
-    worker = start_worker(events_namespace, log)
+    worker = start_worker(events_namespace, log, pool=pool, CELERY_CONCURRENCY="1", CELERY_POOL="")
     try:
         # when the worker runs three tasks one after another
         backends = [_run_task(events_namespace, log) for _ in range(3)]
@@ -35,12 +42,17 @@ def test_tasks_reuse_one_database_connection(settings, rabbitmq_url, events_name
 
     # then they ran on one PostgreSQL backend, not a new connection each
     assert len(set(backends)) == 1, backends
+    # and, left to the settings, the worker ran them in its pool of threads
+    assert pool or "concurrency: 1 (thread)" in log.read_text(), log.read_text()
 
 
-def test_a_task_after_its_connection_was_killed_gets_a_new_one(settings, rabbitmq_url, events_namespace, tmp_path):
+@POOLS
+def test_a_task_after_its_connection_was_killed_gets_a_new_one(
+    settings, rabbitmq_url, events_namespace, tmp_path, pool
+):
     require_postgres_database(settings)
     log = tmp_path / "worker.log"
-    worker = start_worker(events_namespace, log)
+    worker = start_worker(events_namespace, log, pool=pool, CELERY_CONCURRENCY="1", CELERY_POOL="")
     try:
         # given the backend of the worker's connection terminated between two tasks
         first = _run_task(events_namespace, log)
