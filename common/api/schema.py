@@ -82,7 +82,10 @@ class AutoSchema(openapi.AutoSchema):
             errors[413] = ("The body is over 1 MB (refused by the gateway).", error)
             errors[415] = ("The body is not JSON.", error)
         errors[414] = ("The URL is over 8 KB (refused by the gateway).", error)
+        # The gateway's own answers while the service's web server is down, restarting or stuck.
+        errors[502] = ("The service is not reachable (the gateway's answer); retry.", error)
         errors[503] = ("A dependency (the database) is unavailable; retry after Retry-After seconds.", error)
+        errors[504] = ("The service did not answer within 30 s (the gateway's answer); retry.", error)
         errors.update({status_code: (description, error) for status_code, description in self.view_errors().items()})
         return errors
 

@@ -73,17 +73,17 @@ def schema():
 @pytest.mark.parametrize(
     ("route", "method", "statuses"),
     [
-        # No token taken, nothing validated: only the outage and the gateway's URL limit.
-        ("/api/common/public/", "get", {"200", "414", "503"}),
+        # No token taken, nothing validated: only the outages and the gateway's URL limit.
+        ("/api/common/public/", "get", {"200", "414", "502", "503", "504"}),
         # A filter is validated (400), a page may not exist (404); page and page_size alone never 400.
-        ("/api/common/things/", "get", {"200", "400", "401", "404", "414", "503"}),
+        ("/api/common/things/", "get", {"200", "400", "401", "404", "414", "502", "503", "504"}),
         # A body: validated (400), parsed as JSON (415), and refused over 1 MB by the gateway (413).
-        ("/api/common/things/", "post", {"201", "400", "401", "413", "414", "415", "503"}),
-        ("/api/common/things/{thing_id}/", "get", {"200", "401", "404", "414", "503"}),
+        ("/api/common/things/", "post", {"201", "400", "401", "413", "414", "415", "502", "503", "504"}),
+        ("/api/common/things/{thing_id}/", "get", {"200", "401", "404", "414", "502", "503", "504"}),
         # Staff only for writes: 403 besides 401.
-        ("/api/common/things/{thing_id}/", "delete", {"204", "401", "403", "404", "414", "503"}),
+        ("/api/common/things/{thing_id}/", "delete", {"204", "401", "403", "404", "414", "502", "503", "504"}),
         # A kind of view adds its own.
-        ("/api/common/refusing/", "post", {"200", "401", "409", "414", "503"}),
+        ("/api/common/refusing/", "post", {"200", "401", "409", "414", "502", "503", "504"}),
     ],
 )
 def test_each_operation_documents_the_errors_it_can_answer(schema, route, method, statuses):
