@@ -256,16 +256,15 @@ def migrate_job(name: str) -> dict:
     }
 
 
-def service(name: str) -> dict:
-    port = SERVICES[name][0]
+def service(name: str, component: str = "web", port: int | None = None) -> dict:
     # Named after the service itself so in-cluster URLs match compose: http://auth:8001/...
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": name, "labels": labels(name, "web")},
+        "metadata": {"name": name, "labels": labels(name, component)},
         "spec": {
-            "selector": selector(name, "web"),
-            "ports": [{"name": "http", "port": port, "targetPort": "http"}],
+            "selector": selector(name, component),
+            "ports": [{"name": "http", "port": port or SERVICES[name][0], "targetPort": "http"}],
         },
     }
 
@@ -456,6 +455,24 @@ def pods(**match: str) -> dict:
     return {"podSelector": {"matchLabels": match}}
 
 
+def from_namespace(namespace: str) -> dict:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+
+
+def network_policy(policy: str, owner: str, pod_selector: dict, direction: str, rules: list[dict]) -> dict:
+    """A NetworkPolicy of one direction (``Ingress`` or ``Egress``) for the pods ``pod_selector`` matches."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": policy, "labels": labels(owner, "network-policy")},
+        "spec": {
+            "podSelector": {"matchLabels": pod_selector},
+            "policyTypes": [direction],
+            direction.lower(): rules,
+        },
+    }
+
+
 def network_policy_documents(name: str) -> list[dict]:
     db = f"postgres-{name}"
     web_port = SERVICES[name][0]
@@ -473,62 +490,23 @@ def network_policy_documents(name: str) -> list[dict]:
             "ports": [port(25), port(465), port(587)],
         })  # fmt: skip
     web_ingress = [
-        {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
-         "ports": [port(web_port)]},
-        {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
-         "ports": [port(web_port)]},
+        {"from": [from_namespace("ingress-nginx")], "ports": [port(web_port)]},
+        {"from": [from_namespace("monitoring")], "ports": [port(web_port)]},
     ]  # fmt: skip
     if name == "auth":  # every service fetches the JWKS
         web_ingress.append({"from": [pods(**PART_OF)], "ports": [port(web_port)]})
     return [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": f"{name}-egress", "labels": labels(name, "network-policy")},
-            "spec": {
-                "podSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
-                "policyTypes": ["Egress"],
-                "egress": egress,
-            },
-        },
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": f"{name}-web-ingress", "labels": labels(name, "network-policy")},
-            "spec": {
-                "podSelector": {"matchLabels": selector(name, "web")},
-                "policyTypes": ["Ingress"],
-                "ingress": web_ingress,
-            },
-        },
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": f"{db}-ingress", "labels": labels(db, "network-policy")},
-            "spec": {
-                "podSelector": {"matchLabels": selector(db, "database")},
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    # Only pods that declare this database as theirs (its service and its backup).
-                    {"from": [pods(**{DATABASE_CLIENT_LABEL: db})], "ports": [port(5432)]},
-                    {
-                        "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
-                        "ports": [port(9187)],
-                    },
-                ],
-            },
-        },
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": f"{db}-backup-egress", "labels": labels(db, "network-policy")},
-            "spec": {
-                "podSelector": {"matchLabels": {"app.kubernetes.io/name": f"{db}-backup"}},
-                "policyTypes": ["Egress"],
-                "egress": [{"to": [pods(**selector(db, "database"))], "ports": [port(5432)]}],
-            },
-        },
-    ]
+        network_policy(f"{name}-egress", name, {"app.kubernetes.io/name": name}, "Egress", egress),
+        network_policy(f"{name}-web-ingress", name, selector(name, "web"), "Ingress", web_ingress),
+        network_policy(f"{db}-ingress", db, selector(db, "database"), "Ingress", [
+            # Only pods that declare this database as theirs (its service and its backup).
+            {"from": [pods(**{DATABASE_CLIENT_LABEL: db})], "ports": [port(5432)]},
+            {"from": [from_namespace("monitoring")], "ports": [port(9187)]},
+        ]),
+        network_policy(f"{db}-backup-egress", db, {"app.kubernetes.io/name": f"{db}-backup"}, "Egress", [
+            {"to": [pods(**selector(db, "database"))], "ports": [port(5432)]},
+        ]),
+    ]  # fmt: skip
 
 
 # --- output ------------------------------------------------------------------------------------

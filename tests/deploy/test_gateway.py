@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -18,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from deploy import gateway
-from tests.deploy.conftest import REPO_ROOT, SERVICES, require_tool
+from tests.deploy.conftest import REPO_ROOT, SERVICES, free_port, require_tool, running_nginx
 
 
 def nginx_t(conf, run_dir) -> subprocess.CompletedProcess:
@@ -118,12 +117,6 @@ class Stub(BaseHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def stubs():
     servers = {}
@@ -154,21 +147,8 @@ def gateway_url(stubs, tmp_path_factory):
     )  # fmt: skip
     cmd = gateway.nginx_command(conf, run_dir)
     assert cmd[0] == nginx
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                _, err = proc.communicate()
-                pytest.fail(f"nginx did not start: {err.decode()} {(run_dir / 'logs' / 'error.log').read_text()}")
-            time.sleep(0.05)
-    yield f"127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with running_nginx(cmd, port, run_dir / "logs" / "error.log") as url:
+        yield url
 
 
 def request(host, method, path, body=None, headers=None):
