@@ -42,6 +42,16 @@ DEFAULTS = {
 }
 
 _PLACEHOLDER = re.compile(r"{{(\w+)}}")
+# The gateway's own error answers in the template: `return 413 '{"detail": "…"}';`.
+_ERROR_RETURN = re.compile(r"return (?P<status>[45]\d\d) '(?P<body>\{\"detail\": [^']*\})';")
+
+
+def error_bodies() -> dict[int, str]:
+    """The JSON body of each error the gateway answers itself, by status (from the template).
+
+    The Kubernetes error backend (deploy/k8s/gateway_errors.py) answers with the same bodies.
+    """
+    return {int(match["status"]): match["body"] for match in _ERROR_RETURN.finditer(TEMPLATE.read_text())}
 
 
 def default_upstreams(target: str) -> dict[str, str]:

@@ -5,8 +5,9 @@ writes them from one description per service; the files it writes are committed,
 `kubectl kustomize` / `kubectl apply -k` need nothing but kubectl, and a test fails while the
 committed files differ from what this script produces.
 
-    python -m deploy.k8s.generate          # rewrite deploy/k8s/base/{services,databases}/*.yaml
+    python -m deploy.k8s.generate          # rewrite deploy/k8s/base/{services,databases,…}/*.yaml
 
+It also writes gateway-errors.yaml, the Ingress's JSON error backend (gateway_errors.py).
 Hand-written (not generated): kustomization.yaml, namespace, app-secrets template, config,
 infrastructure (RabbitMQ, Redis), ingress and the namespace-wide network policies.
 """
@@ -512,12 +513,25 @@ def network_policy_documents(name: str) -> list[dict]:
 # --- output ------------------------------------------------------------------------------------
 
 
-def dump(documents: list[dict]) -> str:
-    return HEADER + "---\n".join(yaml.safe_dump(doc, sort_keys=False, width=110) for doc in documents)
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (a config file in a ConfigMap) as literal blocks, readable in the file."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump(documents: list[dict], header: str = HEADER) -> str:
+    return header + "---\n".join(yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=110) for doc in documents)
 
 
 def outputs() -> dict[Path, str]:
-    files = {}
+    from deploy.k8s import gateway_errors  # it builds on the helpers above
+
+    files = {BASE / "gateway-errors.yaml": dump(gateway_errors.documents(), gateway_errors.HEADER)}
     for name in SERVICES:
         files[BASE / "services" / f"{name}.yaml"] = dump(service_documents(name))
         files[BASE / "databases" / f"postgres-{name}.yaml"] = dump(database_documents(name))

@@ -192,6 +192,30 @@ def test_ingress_routes_every_prefix_to_its_service_without_rewriting(rendered):
     assert not any("rewrite-target" in key for key in annotations)
 
 
+def test_the_ingress_answers_its_own_errors_with_the_gateways_json(rendered):
+    _, docs = rendered
+    policies = by_kind(docs, "NetworkPolicy")
+    ingress_controller = Pod({"app.kubernetes.io/name": "ingress-nginx"}, namespace="ingress-nginx")
+
+    # every Ingress hands the errors no service answers itself to the error backend
+    for ingress in by_kind(docs, "Ingress"):
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations["nginx.ingress.kubernetes.io/custom-http-errors"] == "413,414,502,504"
+        assert annotations["nginx.ingress.kubernetes.io/default-backend"] == "gateway-errors"
+    # which is a Service in front of pods running the generated config on the Service's port
+    service = named(docs, "Service", "gateway-errors")
+    (container,) = pod_template(named(docs, "Deployment", "gateway-errors"))["spec"]["containers"]
+    (container_port,) = container["ports"]
+    assert service["spec"]["ports"][0]["targetPort"] == container_port["name"]
+    config = named(docs, "ConfigMap", "gateway-errors")["data"]["default.conf"]
+    assert f"listen {container_port['containerPort']};" in config
+    # that the ingress controller, and nothing else, may reach
+    backend = service_pod(docs, "gateway-errors")
+    assert reachable(policies, ingress_controller, backend, container_port["containerPort"])
+    assert not reachable(policies, Pod({"app": "debug"}), backend, container_port["containerPort"])
+    assert not reachable(policies, service_pod(docs, "booking"), backend, container_port["containerPort"])
+
+
 def test_workloads_meet_the_restricted_pod_security_standard(rendered):
     _, docs = rendered
     for doc in docs:
@@ -319,8 +343,9 @@ def test_network_policy_matrix_each_service_reaches_only_its_own_database(render
             assert reachable(policies, pod, db_pod, 5432) is expected, f"{workload} -> postgres-{db_owner}-service"
             checked += 1
 
-    # 5 services x (web, worker, beat, migrate, backup) plus rabbitmq and redis, against 5 databases.
-    assert checked == (5 * 5 + 2) * 5
+    # 5 services x (web, worker, beat, migrate, backup) plus rabbitmq, redis and the Ingress's error
+    # backend, against 5 databases.
+    assert checked == (5 * 5 + 3) * 5
 
 
 @pytest.mark.parametrize("name", SERVICES)
