@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
+from django.conf import settings
 from django.db import close_old_connections
+from django.db.backends.signals import connection_created
 
 
 def create_celery_app(service_name: str) -> Celery:
@@ -21,7 +23,25 @@ def create_celery_app(service_name: str) -> Celery:
     app.steps["consumer"].add(EventsConsumerStep)
     task_prerun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
     task_postrun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
+    worker_init.connect(_bound_statements_in_this_worker, weak=False, dispatch_uid="common.celery_app.bound_statements")
     return app
+
+
+def _bound_statements_in_this_worker(**kwargs) -> None:
+    """Every PostgreSQL connection of this worker gets ``statement_timeout``.
+
+    Celery cannot enforce task time limits in a pool of threads (celery/celery#9203): without
+    this, a task or event waiting on a row lock that is never released would hold its thread
+    for ever. Web requests have gunicorn's timeout instead; migrations and shells get none.
+    """
+    connection_created.connect(_set_statement_timeout, weak=False, dispatch_uid="common.celery_app.statement_timeout")
+
+
+def _set_statement_timeout(sender, connection, **kwargs) -> None:
+    milliseconds = int(settings.COMMON.get("WORKER_STATEMENT_TIMEOUT", 0) * 1000)
+    if connection.vendor == "postgresql" and milliseconds > 0:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {milliseconds}")
 
 
 def _database_lifecycle(task=None, **kwargs) -> None:

@@ -53,7 +53,8 @@ def broker_config(service_name: str) -> dict[str, Any]:
 # and a thread costs no process of its own (~180 MB less per worker) and no round trip through a
 # pipe per task (docs/performance.md: 2.6 ms less CPU per charge). The price is that Celery
 # cannot enforce task time limits in threads (celery/celery#9203): what bounds a task there is
-# every call's own timeout (DB_CONNECT_TIMEOUT, the provider's, EMAIL_TIMEOUT, the broker's).
+# every call's own timeout (the workers' statement_timeout, common.celery_app; DB_CONNECT_TIMEOUT,
+# the provider's, EMAIL_TIMEOUT, the broker's).
 WORKER_POOLS = ("threads", "prefork", "solo")
 DEFAULT_WORKER_POOL = "threads"
 

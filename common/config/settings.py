@@ -151,6 +151,8 @@ def build_settings(service_name: str | Service, *, apps: list[str]) -> dict[str,
         "COMMON": {
             "SERVICE": service.name,
             "HEALTH_CHECK_TIMEOUT": float(env_int("HEALTH_CHECK_TIMEOUT_MS", 1000)) / 1000,
+            # PostgreSQL's statement_timeout in Celery workers (common.celery_app); 0 turns it off.
+            "WORKER_STATEMENT_TIMEOUT": float(env_int("WORKER_STATEMENT_TIMEOUT_MS", 60_000)) / 1000,
         },
     }
     settings.update(celery_settings(service.name))

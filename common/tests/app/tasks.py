@@ -13,3 +13,12 @@ def record_database_backend(key: str) -> None:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
     Counter.objects.create(key=key, value=pid)
+
+
+@shared_task(name="common.tests.record_statement_timeout")
+def record_statement_timeout(key: str) -> None:
+    """Store the statement_timeout of this task's connection in milliseconds, as ``Counter(key, value=ms)``."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout')::interval")
+        (timeout,) = cursor.fetchone()
+    Counter.objects.create(key=key, value=int(timeout.total_seconds() * 1000))

@@ -21,10 +21,10 @@ TASK = "common.tests.record_database_backend"
 POOLS = pytest.mark.parametrize("pool", ["solo", None], ids=["solo", "settings"])
 
 
-def _run_task(namespace: str, log) -> int:
-    """The backend pid the worker's next task ran on."""
+def _run_task(namespace: str, log, task: str = TASK) -> int:
+    """What the worker's next ``task`` recorded (by default, the backend pid it ran on)."""
     key = uuid.uuid4().hex
-    app.send_task(TASK, args=[key], queue=f"test.{namespace}.tasks")
+    app.send_task(task, args=[key], queue=f"test.{namespace}.tasks")
     assert wait_for(lambda: Counter.objects.filter(key=key).exists(), timeout=60), log.read_text()
     return Counter.objects.get(key=key).value
 
@@ -67,3 +67,24 @@ def test_a_task_after_its_connection_was_killed_gets_a_new_one(
 
     # then it ran, on a new connection (the health check dropped the dead one)
     assert second != first
+
+
+def test_a_workers_statements_are_bounded_as_its_tasks_are_not(settings, rabbitmq_url, events_namespace, tmp_path):
+    require_postgres_database(settings)
+    log = tmp_path / "worker.log"
+    # given a worker in the settings' pool of threads, where Celery enforces no time limit
+    worker = start_worker(
+        events_namespace, log, pool=None, CELERY_CONCURRENCY="1", CELERY_POOL="", WORKER_STATEMENT_TIMEOUT_MS="1500"
+    )
+    try:
+        # when a task asks PostgreSQL for its connection's statement timeout
+        timeout_ms = _run_task(events_namespace, log, task="common.tests.record_statement_timeout")
+    finally:
+        stop_worker(worker)
+
+    # then its statements are bounded as configured
+    assert timeout_ms == 1500
+    # and a process that is not a worker (here the test; a web request, a migration) is not
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("0",)
