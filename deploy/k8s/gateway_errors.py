@@ -5,8 +5,8 @@ answer) with HTML pages. With the Ingress annotations ``custom-http-errors`` and
 ``default-backend`` it sends those requests here instead, the status in the ``X-Code`` header,
 and returns what this small NGINX answers: the same ``{"detail": …}`` bodies as the gateway of
 compose and ``manage_all.py up`` (read from deploy/nginx/nginx.conf.template, so they cannot
-drift apart). A request that arrives without ``X-Code`` was sent here because its service has no
-ready pod: 503.
+drift apart). A request that arrives without ``X-Code`` on a routed path was sent here because
+its service has no ready pod: 503; on any other path it came by the Ingress's catch-all rule: 404.
 
 Only statuses the services never answer themselves are intercepted: a service's own 503 (with
 ``Retry-After``) and the auth service's 429 pass through unchanged.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from deploy.gateway import error_bodies
 from deploy.k8s.generate import (
+    SERVICES,
     from_namespace,
     labels,
     network_policy,
@@ -36,6 +37,14 @@ NGINX_UID = 101  # nginx in the unprivileged image
 # What ingress-nginx hands over (its annotation's value) and what a missing X-Code means.
 INTERCEPTED = (413, 414, 502, 504)
 NO_READY_POD = 503
+NO_ROUTE = 404
+HEALTH_PATH = "/gateway/health"  # as the gateway's own
+
+
+def routed_paths() -> str:
+    """A regular expression of the paths the Ingress routes to a service (its rules' prefixes)."""
+    prefixes = "|".join(prefix for _, prefix, _, _ in SERVICES.values())
+    return rf"^/(api|admin|static)/({prefixes})(/|$)|^/\.well-known/jwks\.json$"
 
 
 def server_config() -> str:
@@ -49,14 +58,16 @@ def server_config() -> str:
 server {{
     listen {PORT};
     default_type application/json;
-    location = /healthz {{
+    location = {HEALTH_PATH} {{
         access_log off;
         return 200 '{{"status": "ok"}}';
     }}
     location / {{
 {answers}
-        # No X-Code: the Ingress sent the request itself, because its service has no ready pod.
-        return {NO_READY_POD} '{bodies[NO_READY_POD]}';
+        # No X-Code on a routed path: the Ingress sent the request itself, because its service has
+        # no ready pod. On any other path: the Ingress's catch-all rule, a path nothing serves.
+        if ($uri ~ "{routed_paths()}") {{ return {NO_READY_POD} '{bodies[NO_READY_POD]}'; }}
+        return {NO_ROUTE} '{bodies[NO_ROUTE]}';
     }}
 }}
 """
@@ -64,7 +75,7 @@ server {{
 
 def documents() -> list[dict]:
     """ConfigMap, Deployment, Service and the NetworkPolicy that lets the ingress controller in."""
-    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 2}
+    probe = {"httpGet": {"path": HEALTH_PATH, "port": "http"}, "periodSeconds": 10, "timeoutSeconds": 2}
     return [
         {
             "apiVersion": "v1",

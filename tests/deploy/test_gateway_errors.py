@@ -1,7 +1,8 @@
 """The Kubernetes Ingress's error backend, run with the real nginx binary.
 
 ingress-nginx sends the requests whose errors it intercepts (``custom-http-errors``) to this
-backend with the status in ``X-Code``, and requests for a service without a ready pod with none.
+backend with the status in ``X-Code``; requests for a service without a ready pod, and paths no
+service serves (the Ingress's catch-all rule), come with none.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ def backend_url(tmp_path_factory):
         yield url
 
 
-def get(url: str, headers: dict[str, str]) -> tuple[int, str, dict]:
+def get(url: str, headers: dict[str, str], path: str = "/api/bookings/") -> tuple[int, str, dict]:
     conn = http.client.HTTPConnection(url, timeout=10)
-    conn.request("POST", "/api/bookings/", body=b"{}", headers=headers)
+    conn.request("POST", path, body=b"{}", headers=headers)
     response = conn.getresponse()
     body = json.loads(response.read())
     conn.close()
@@ -54,12 +55,41 @@ def test_each_intercepted_error_gets_the_gateways_json_body(backend_url, status)
     assert answer == (status, "application/json", json.loads(gateway.error_bodies()[status]))
 
 
-def test_a_request_without_a_code_means_no_ready_pod(backend_url):
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/bookings/",
+        "/api/auth",
+        "/admin/movies/movies/movie/",
+        "/static/payments/app.css",
+        "/.well-known/jwks.json",
+    ],
+)
+def test_a_routed_path_without_a_code_means_no_ready_pod(backend_url, path):
     # when the Ingress sends a request itself, because its service has no ready pod
-    answer = get(backend_url, {})
+    answer = get(backend_url, {}, path)
 
     # then it is the gateway's 503, as JSON
     assert answer == (503, "application/json", {"detail": "Service temporarily unavailable."})
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/nowhere", "/api/authx/", "/api/", "/.well-known/other.json", "/gateway/healthz"]
+)
+def test_any_other_path_is_the_gateways_json_404(backend_url, path):
+    # when the Ingress's catch-all rule sends a path that no service serves
+    answer = get(backend_url, {}, path)
+
+    # then it is the gateway's 404, as JSON (not the controller's HTML page)
+    assert answer == (404, "application/json", {"detail": "Not found."})
+
+
+def test_the_probe_path_answers_ok(backend_url):
+    conn = http.client.HTTPConnection(backend_url, timeout=10)
+    conn.request("GET", gateway_errors.HEALTH_PATH)
+    response = conn.getresponse()
+
+    assert (response.status, json.loads(response.read())) == (200, {"status": "ok"})
 
 
 def test_the_bodies_are_the_gateways_own():

@@ -186,6 +186,7 @@ def test_ingress_routes_every_prefix_to_its_service_without_rewriting(rendered):
         for root in ("api", "admin", "static"):
             assert routes[f"/{root}/{prefix}"] == name
     assert routes["/.well-known/jwks.json"] == "auth"
+    assert routes["/"] == "gateway-errors"  # the rest: a JSON 404
     assert routes["/api/auth/token/"] == "auth"
     assert routes["/api/bookings/"] == "booking"
     annotations = {k for ingress in by_kind(docs, "Ingress") for k in ingress["metadata"].get("annotations", {})}
