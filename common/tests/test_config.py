@@ -146,6 +146,15 @@ def test_services_keep_tasks_on_their_own_queue():
     assert settings["SESSION_COOKIE_NAME"] == "booking_sessionid"
 
 
+def _booking_settings_with(monkeypatch, variable: str, environment: dict[str, str]) -> dict:
+    """The booking service's settings with only ``environment`` of ``variable`` and ``BOOKING_<variable>``."""
+    monkeypatch.delenv(variable, raising=False)
+    monkeypatch.delenv(f"BOOKING_{variable}", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return build_settings("booking", apps=[])
+
+
 @pytest.mark.parametrize(
     ("environment", "expected"),
     [
@@ -155,12 +164,9 @@ def test_services_keep_tasks_on_their_own_queue():
     ],
 )
 def test_worker_pool_size_comes_from_the_environment(monkeypatch, environment, expected):
-    monkeypatch.delenv("CELERY_CONCURRENCY", raising=False)
-    monkeypatch.delenv("BOOKING_CELERY_CONCURRENCY", raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
+    settings = _booking_settings_with(monkeypatch, "CELERY_CONCURRENCY", environment)
 
-    assert build_settings("booking", apps=[])["CELERY_WORKER_CONCURRENCY"] == expected
+    assert settings["CELERY_WORKER_CONCURRENCY"] == expected
 
 
 @pytest.mark.parametrize(
@@ -172,12 +178,9 @@ def test_worker_pool_size_comes_from_the_environment(monkeypatch, environment, e
     ],
 )
 def test_the_worker_pool_is_threads_unless_the_environment_says_otherwise(monkeypatch, environment, expected):
-    monkeypatch.delenv("CELERY_POOL", raising=False)
-    monkeypatch.delenv("BOOKING_CELERY_POOL", raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
+    settings = _booking_settings_with(monkeypatch, "CELERY_POOL", environment)
 
-    assert build_settings("booking", apps=[])["CELERY_WORKER_POOL"] == expected
+    assert settings["CELERY_WORKER_POOL"] == expected
 
 
 def test_an_unknown_worker_pool_is_refused(monkeypatch):

@@ -21,6 +21,11 @@ TASK = "common.tests.record_database_backend"
 POOLS = pytest.mark.parametrize("pool", ["solo", None], ids=["solo", "settings"])
 
 
+def _start_one_task_worker(namespace: str, log, pool: str | None, **env: str):
+    """A worker running one task at a time; ``pool=None``: the settings' pool, whatever CELERY_POOL says here."""
+    return start_worker(namespace, log, pool=pool, CELERY_CONCURRENCY="1", CELERY_POOL="", **env)
+
+
 def _run_task(namespace: str, log, task: str = TASK) -> int:
     """What the worker's next ``task`` recorded (by default, the backend pid it ran on)."""
     key = uuid.uuid4().hex
@@ -33,7 +38,7 @@ def _run_task(namespace: str, log, task: str = TASK) -> int:
 def test_tasks_reuse_one_database_connection(settings, rabbitmq_url, events_namespace, tmp_path, pool):
     require_postgres_database(settings)
     log = tmp_path / "worker.log"
-    worker = start_worker(events_namespace, log, pool=pool, CELERY_CONCURRENCY="1", CELERY_POOL="")
+    worker = _start_one_task_worker(events_namespace, log, pool)
     try:
         # when the worker runs three tasks one after another
         backends = [_run_task(events_namespace, log) for _ in range(3)]
@@ -52,7 +57,7 @@ def test_a_task_after_its_connection_was_killed_gets_a_new_one(
 ):
     require_postgres_database(settings)
     log = tmp_path / "worker.log"
-    worker = start_worker(events_namespace, log, pool=pool, CELERY_CONCURRENCY="1", CELERY_POOL="")
+    worker = _start_one_task_worker(events_namespace, log, pool)
     try:
         # given the backend of the worker's connection terminated between two tasks
         first = _run_task(events_namespace, log)
@@ -73,9 +78,7 @@ def test_a_workers_statements_are_bounded_as_its_tasks_are_not(settings, rabbitm
     require_postgres_database(settings)
     log = tmp_path / "worker.log"
     # given a worker in the settings' pool of threads, where Celery enforces no time limit
-    worker = start_worker(
-        events_namespace, log, pool=None, CELERY_CONCURRENCY="1", CELERY_POOL="", WORKER_STATEMENT_TIMEOUT_MS="1500"
-    )
+    worker = _start_one_task_worker(events_namespace, log, None, WORKER_STATEMENT_TIMEOUT_MS="1500")
     try:
         # when a task asks PostgreSQL for its connection's statement timeout
         timeout_ms = _run_task(events_namespace, log, task="common.tests.record_statement_timeout")
