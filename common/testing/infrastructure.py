@@ -26,6 +26,13 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def closed_port() -> int:
+    """A local port nothing listens on (bound, then released): a server that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def port_open(url: str, default_port: int, timeout: float = 1.0) -> bool:
     parts = urlsplit(url)
     try:

@@ -1,17 +1,9 @@
-import socket
-
 import pytest
 from django.test import override_settings
 
-from common.testing.infrastructure import skip_or_fail
+from common.testing.infrastructure import closed_port, skip_or_fail
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_live_answers_without_checking_anything(client):

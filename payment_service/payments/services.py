@@ -48,9 +48,23 @@ def _enqueue_refund(payment_id: uuid.UUID) -> None:
 
 
 def _after_commit(function, payment_id: uuid.UUID) -> None:
-    # robust: a broker that is down must not undo or fail the committed change; the sweeper
-    # re-enqueues whatever stays pending.
-    transaction.on_commit(partial(function, payment_id), robust=True)
+    transaction.on_commit(partial(_enqueue_or_leave_to_sweeper, function, payment_id))
+
+
+def _enqueue_or_leave_to_sweeper(function, payment_id: uuid.UUID) -> None:
+    """A broker that is down must not undo or fail the committed change: the sweeper re-enqueues
+    whatever stays pending (``PAYMENT_STUCK_AFTER_SECONDS``).
+
+    Not ``on_commit(robust=True)``: Django 5.2 names the failed callback by its ``__qualname__``,
+    which a ``partial`` lacks, so the AttributeError escaped into the consumer, which then retried
+    an event it had already applied and hid the broker's error.
+    """
+    try:
+        function(payment_id)
+    except Exception:
+        logger.warning(
+            "%s for payment %s failed; the sweeper enqueues it again", function.__name__, payment_id, exc_info=True
+        )
 
 
 def _locked(payment_id: uuid.UUID | str) -> Payment:

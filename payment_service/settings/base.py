@@ -23,8 +23,12 @@ PAYMENT_PROVIDER_RANDOM_SEED = int(_seed) if _seed else None
 PAYMENT_PROVIDER_MAX_RETRIES = env_int("PAYMENT_PROVIDER_MAX_RETRIES", 5)
 PAYMENT_RETRY_BACKOFF_SECONDS = env_int("PAYMENT_RETRY_BACKOFF_SECONDS", 2)
 PAYMENT_RETRY_BACKOFF_MAX_SECONDS = env_int("PAYMENT_RETRY_BACKOFF_MAX_SECONDS", 30)
-# Charges pending (and refunds requested) untouched for this long are enqueued again by the sweeper.
+# Charges pending (and refunds requested) untouched for this long are enqueued again by the sweeper,
+# which runs every PAYMENT_SWEEP_INTERVAL_SECONDS. A charge whose task was lost is charged within
+# their sum: keep it well under the booking service's hold (BOOKING_HOLD_SECONDS), or the hold runs
+# out first and the late charge is refunded.
 PAYMENT_STUCK_AFTER_SECONDS = env_int("PAYMENT_STUCK_AFTER_SECONDS", 120)
+PAYMENT_SWEEP_INTERVAL_SECONDS = env_int("PAYMENT_SWEEP_INTERVAL_SECONDS", 60)
 
 # Provider webhooks: every listed secret is accepted (rotation), signatures older than the tolerance are refused.
 DEV_WEBHOOK_SECRET = "whsec_dev_only_not_secret"  # noqa: S105 - production.py refuses it
@@ -33,5 +37,8 @@ PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env_int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS",
 
 CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,  # noqa: F821 - from build_settings above
-    "payment.payments.sweep_stuck": {"task": "payment.payments.sweep_stuck", "schedule": 60.0},
+    "payment.payments.sweep_stuck": {
+        "task": "payment.payments.sweep_stuck",
+        "schedule": float(PAYMENT_SWEEP_INTERVAL_SECONDS),
+    },
 }

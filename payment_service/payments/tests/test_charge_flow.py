@@ -1,6 +1,7 @@
 """The payment side of the booking saga: created → charged once → succeeded/failed; cancelled → refunded once."""
 
 import datetime as dt
+import importlib.util
 import uuid
 
 import pytest
@@ -12,6 +13,7 @@ from common.events import types
 from common.events.envelope import EventSchemaError
 from common.events.models import InboxEvent
 from common.events.testing import deliver, published
+from common.testing.infrastructure import closed_port
 from payment_service.payments import services
 from payment_service.payments.models import Payment, SimulatedCharge, SimulatedRefund
 from payment_service.payments.providers import simulated
@@ -133,6 +135,34 @@ def test_created_delivered_three_times_makes_one_payment_and_one_charge(commit, 
     assert types_published() == [types.PAYMENT_SUCCEEDED]
 
 
+@pytest.fixture
+def unreachable_broker(monkeypatch):
+    """Celery publishes to a port nothing listens on, as when RabbitMQ stops."""
+    app = charge_payment.app
+    # The write URL is the one publishing uses (set from CELERY_BROKER_URL when the app configured).
+    monkeypatch.setitem(app.conf, "broker_write_url", f"amqp://guest:guest@127.0.0.1:{closed_port()}//")
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+
+
+def test_created_with_the_broker_down_keeps_the_payment_for_the_sweeper(
+    django_capture_on_commit_callbacks, unreachable_broker, caplog
+):
+    # given
+    data = booking_created_data()
+
+    # when: the payment commits, then its charge cannot be enqueued
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = deliver(types.BOOKING_CREATED, data)
+
+    # then the event counts as applied, the payment waits for the sweeper, and the log says why
+    assert outcome == "applied"
+    payment = Payment.objects.get(booking_id=data["booking_id"])
+    assert (payment.status, payment.attempts) == ("pending", 0)
+    assert f"_enqueue_charge for payment {payment.id} failed; the sweeper enqueues it again" in caplog.text
+    assert "OperationalError" in caplog.text
+
+
 def test_zero_decimal_currency_is_stored_in_its_own_minor_units(commit, enqueued):
     commit(types.BOOKING_CREATED, booking_created_data(amount="1500.00", currency="JPY"))
     enqueued.run()
@@ -236,6 +266,16 @@ def test_the_sweeper_requeues_charges_and_refunds_left_untouched(enqueued, setti
     assert enqueued.calls == [("charge", str(stuck_charge.id)), ("refund", str(stuck_refund.id))]
     assert fresh.id not in {uuid.UUID(payment_id) for _, payment_id in enqueued.calls}
     assert published() == []
+
+
+def test_the_sweeper_runs_as_often_as_the_environment_says(monkeypatch):
+    monkeypatch.setenv("PAYMENT_SWEEP_INTERVAL_SECONDS", "2")
+    spec = importlib.util.find_spec("payment_service.settings.base")
+    fresh = importlib.util.module_from_spec(spec)
+
+    spec.loader.exec_module(fresh)
+
+    assert fresh.CELERY_BEAT_SCHEDULE["payment.payments.sweep_stuck"]["schedule"] == 2.0
 
 
 # Cancelled -----------------------------------------------------------------------------------
