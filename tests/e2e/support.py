@@ -164,6 +164,12 @@ class Client:
         assert booking["status"] in statuses, f"booking still {booking['status']} after {within}s: {booking}"
         return booking
 
+    def wait_until_confirmed(self, booking_id: str, within: float = 45) -> dict:
+        """The booking once confirmed; otherwise fail showing its timeline and its payments."""
+        booking = self.wait_for_booking(booking_id, within=within)
+        assert booking["status"] == "confirmed", {"booking": booking, "payments": self.payments_for(booking_id)}
+        return booking
+
     def payments_for(self, booking_id: str) -> list[dict]:
         return [p for p in self.all_pages("/api/payments/") if p["booking_id"] == booking_id]
 
@@ -298,6 +304,10 @@ class System:
             NO_COLOR="1",
             PYTHONUNBUFFERED="1",
             BOOKING_HOLD_SECONDS=str(HOLD_SECONDS),
+            # A charge whose task was lost (the broker stopped between the payment's commit and the
+            # enqueue) is swept up well inside that short hold, as it is inside the real one.
+            PAYMENT_STUCK_AFTER_SECONDS="5",
+            PAYMENT_SWEEP_INTERVAL_SECONDS="2",
             # Clients see what production answers (JSON error pages, not Django's debug pages).
             DJANGO_DEBUG="0",
             # One process exiting (a fault test kills one) must not stop the rest.
@@ -475,6 +485,23 @@ class System:
             )
         self.adopted.append(process)
         return process
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def warnings_since(self, offset: int, lines: int = 80) -> str:
+        """The WARNING and ERROR lines the system logged after ``offset`` (what a failed test shows)."""
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(offset)
+                text = log.read().decode(errors="replace")
+        except OSError:
+            return ""
+        found = [line[:400] for line in text.splitlines() if " WARNING " in line or " ERROR " in line]
+        return "\n".join(found[-lines:])
 
     def log_tail(self, chars: int = 6000) -> str:
         try:

@@ -155,7 +155,7 @@ def test_declined_card_cancels_and_releases_the_seats(system, showtime, user, pa
     other = register("other")
     again = other.book(showtime, ["B3"])
     assert again.status == 201, again
-    assert other.wait_for_booking(again.body["id"])["status"] == "confirmed"
+    other.wait_until_confirmed(again.body["id"])
     assert_consistent(showtime, [user.booking(created.body["id"]), other.booking(again.body["id"])])
     system.verify()
 
@@ -226,7 +226,7 @@ def test_staff_cancelling_a_showtime_cancels_and_refunds_its_paid_bookings(syste
         created = client.book(showtime, seats)
         assert created.status == 201, created
         assert created.body["total_amount"] == f"{9 * len(seats)}.00"
-        assert client.wait_for_booking(created.body["id"])["status"] == "confirmed"
+        client.wait_until_confirmed(created.body["id"])
         bookings.append((client, created.body["id"]))
 
     # when a customer tries to cancel the showtime, then they are refused
