@@ -107,16 +107,26 @@ def test_up_starts_everything_carries_events_and_stops_cleanly(copy):
     assert "all processes stopped." in log_path.read_text()
 
 
-def listener_of(control_socket: Path) -> str:
-    """The address the gunicorn behind ``control_socket`` listens on."""
+def listener_of(control_socket: Path, within: float = 15) -> str:
+    """The address the gunicorn behind ``control_socket`` listens on.
+
+    The arbiter opens its control socket only after its first workers are spawned, and closes it
+    around every fork, so a server that already answers HTTP may not answer here for a moment.
+    """
     gunicornc = Path(sys.executable).with_name("gunicornc")
-    result = subprocess.run(
-        [str(gunicornc), "-s", str(control_socket), "-c", "show listeners", "-j"],
-        capture_output=True,
-        text=True,
-        timeout=10,
-        check=True,
-    )
+    deadline = time.monotonic() + within
+    while True:
+        result = subprocess.run(
+            [str(gunicornc), "-s", str(control_socket), "-c", "show listeners", "-j"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        if result.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert result.returncode == 0, f"gunicornc on {control_socket}: {result.stdout}{result.stderr}"
     return json.loads(result.stdout)["listeners"][0]["address"]
 
 
