@@ -134,12 +134,29 @@ def final_bookings(clients: list[Client], booking_ids: set[str], within: float =
         ) from None
 
 
-def assert_charged_once(clients: list[Client], bookings: list[dict]) -> None:
-    """A confirmed booking has one succeeded payment; an ended one kept no money."""
-    payments: dict[str, list[str]] = {}
-    for client in clients:
-        for payment in client.all_pages("/api/payments/"):
-            payments.setdefault(payment["booking_id"], []).append(payment["status"])
+def assert_charged_once(clients: list[Client], bookings: list[dict], within: float = 30) -> None:
+    """A confirmed booking has one succeeded payment; an ended one kept no money.
+
+    A charge that succeeded just as its booking expired is refunded afterwards (the contract's saga,
+    step 4), so an ended booking's succeeded payment gets ``within`` seconds to become refunded.
+    """
+
+    def payments_by_booking() -> dict[str, list[str]]:
+        payments: dict[str, list[str]] = {}
+        for client in clients:
+            for payment in client.all_pages("/api/payments/"):
+                payments.setdefault(payment["booking_id"], []).append(payment["status"])
+        return payments
+
+    def refunds_landed() -> dict[str, list[str]] | None:
+        payments = payments_by_booking()
+        ended = (b for b in bookings if b["status"] != "confirmed")
+        return None if any("succeeded" in payments.get(b["id"], []) for b in ended) else payments
+
+    try:
+        payments = eventually(refunds_landed, within, 1)
+    except AssertionError:
+        payments = payments_by_booking()  # the assertions below name the booking
     for booking in bookings:
         statuses = payments.get(booking["id"], [])
         if booking["status"] == "confirmed":
