@@ -7,9 +7,12 @@ after its outcome is settled:
 
 - applied / duplicate / ignored (no handler here, or a type this version does not know) → ack;
 - ``EventSchemaError`` or a body that is not an envelope (poison) → dead-letter queue, ack;
-- any other exception (database down, a timeout, a bug) → after a bounded pause, the same body
-  is republished to the same queue with ``x-attempts`` + 1, then the original is acked; after
-  ``CONSUMER_MAX_ATTEMPTS`` it goes to the dead-letter queue (``x-error``, ``x-attempts``).
+- any other exception (a timeout, a bug) → after a bounded pause, the same body is republished
+  to the same queue with ``x-attempts`` + 1, then the original is acked; after
+  ``CONSUMER_MAX_ATTEMPTS`` it goes to the dead-letter queue (``x-error``, ``x-attempts``);
+- an exception while this service's database does not answer (an outage, a restart) → retried
+  in the same way but not counted in ``x-attempts`` (``x-database-retries`` paces it instead):
+  no message is dead-lettered for an outage, however long.
 
 A worker killed mid-handler never acked: the broker redelivers and the inbox makes the second
 application the only one (the first transaction died with the process).
@@ -33,6 +36,7 @@ from .topology import dead_letter_queue, declare_all, events_queue
 logger = logging.getLogger(__name__)
 
 ATTEMPTS_HEADER = "x-attempts"
+DATABASE_RETRIES_HEADER = "x-database-retries"
 ERROR_HEADER = "x-error"
 
 
@@ -127,6 +131,9 @@ class EventHandlerRunner:
     def retry_or_dead_letter(self, message, error: Exception, attempt: int, event_type: str) -> None:
         from . import metrics
 
+        if not _database_answers():
+            self.retry_after_outage(message, error, event_type)
+            return
         max_attempts = events_settings()["CONSUMER_MAX_ATTEMPTS"]
         if attempt >= max_attempts:
             self.dead_letter(message, error, attempt)
@@ -146,6 +153,25 @@ class EventHandlerRunner:
         # unacked meanwhile, so a crash now means a redelivery, never a loss.
         time.sleep(delay)
         self.republish(message, self.queue, {ATTEMPTS_HEADER: attempt, ERROR_HEADER: _describe(error)})
+        message.ack()
+        metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="retried").inc()
+
+    def retry_after_outage(self, message, error: Exception, event_type: str) -> None:
+        """The database did not answer: the failure says nothing about the message, so the message
+        keeps its ``x-attempts`` and is retried, paced by its own count of outages."""
+        from . import metrics
+
+        retries = int((message.headers or {}).get(DATABASE_RETRIES_HEADER, 0) or 0) + 1
+        delay = retry_delay(retries)
+        logger.warning(
+            "event %s on %s not applied: the database is unavailable; retrying in %.1fs (not an attempt): %r",
+            message.properties.get("message_id"),
+            self.queue,
+            delay,
+            error,
+        )
+        time.sleep(delay)
+        self.republish(message, self.queue, {DATABASE_RETRIES_HEADER: retries, ERROR_HEADER: _describe(error)})
         message.ack()
         metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="retried").inc()
 
@@ -204,6 +230,19 @@ class EventHandlerRunner:
                 connection.close()
             except Exception:
                 logger.debug("closing a broken database connection failed", exc_info=True)
+
+
+def _database_answers() -> bool:
+    """Whether this service's database takes a connection and a query now (after a failure only)."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        EventHandlerRunner._close_connections()
+        return False
+    return True
 
 
 def _event_type(message) -> str:

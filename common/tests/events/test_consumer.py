@@ -264,3 +264,47 @@ def test_a_message_that_meets_a_terminated_connection_is_retried_and_applied(set
     assert connection.connection.info.backend_pid != backend
     assert events_queue_size() == 0
     assert dead_queue_size() == 0
+
+
+def test_an_event_that_meets_a_database_outage_waits_for_it_instead_of_being_dead_lettered(caplog):
+    import threading
+
+    import psycopg
+    from django.db import connection
+    from psycopg import sql
+
+    if connection.vendor != "postgresql":
+        pytest.skip("closes a PostgreSQL database")
+    name = connection.settings_dict["NAME"]
+    admin_url = database_url().rsplit("/", 1)[0] + "/postgres"
+
+    def allow_connections(allow: bool) -> None:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(
+                sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(sql.Identifier(name), sql.SQL(str(allow)))
+            )
+            if not allow:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+
+    # given an event, and the database refusing connections for 2 s: far longer than the test
+    # settings' four attempts take (0.02 + 0.04 + 0.08 s of pauses)
+    envelope = make_envelope(types.PAYMENT_SUCCEEDED, payment_data())
+    send_raw([envelope])
+    allow_connections(False)
+    reopen = threading.Timer(2.0, allow_connections, [True])
+    reopen.start()
+    try:
+        # when the consumer takes it, through the outage and after
+        with caplog.at_level("WARNING", logger="common.events.consumer"):
+            handled = drain(idle=1.5, timeout=30)
+    finally:
+        reopen.join()
+        allow_connections(True)
+
+    # then it was retried more often than its attempts allow, and applied once the database was back
+    assert handled > 4, handled
+    assert "the database is unavailable" in caplog.text
+    assert InboxEvent.objects.filter(id=envelope["id"]).count() == 1
+    assert Counter.objects.get(key=envelope["data"]["payment_id"]).value == 1
+    assert events_queue_size() == 0
+    assert dead_queue_size() == 0
