@@ -129,49 +129,32 @@ class EventHandlerRunner:
             raise PoisonMessageError(str(exc)) from exc
 
     def retry_or_dead_letter(self, message, error: Exception, attempt: int, event_type: str) -> None:
+        """Pause, then put the message back on the queue; after its last attempt, dead-letter it.
+
+        A failure counts as an attempt only if the database answers now: while it does not (an
+        outage, a restart) the failure says nothing about the message, which keeps its
+        ``x-attempts`` and is paced by its own count of outages instead.
+        """
         from . import metrics
 
-        if not _database_answers():
-            self.retry_after_outage(message, error, event_type)
-            return
         max_attempts = events_settings()["CONSUMER_MAX_ATTEMPTS"]
-        if attempt >= max_attempts:
-            self.dead_letter(message, error, attempt)
-            metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="dead").inc()
-            return
-        delay = retry_delay(attempt)
-        logger.warning(
-            "event %s on %s failed (attempt %s of %s), retrying in %.1fs: %r",
-            message.properties.get("message_id"),
-            self.queue,
-            attempt,
-            max_attempts,
-            delay,
-            error,
-        )
+        if _database_answers():
+            if attempt >= max_attempts:
+                self.dead_letter(message, error, attempt)
+                metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="dead").inc()
+                return
+            header, count, why = ATTEMPTS_HEADER, attempt, f"failed (attempt {attempt} of {max_attempts})"
+        else:
+            header = DATABASE_RETRIES_HEADER
+            count = int((message.headers or {}).get(DATABASE_RETRIES_HEADER, 0) or 0) + 1
+            why = "not applied: the database is unavailable (not an attempt)"
+        delay = retry_delay(count)
+        message_id = message.properties.get("message_id")
+        logger.warning("event %s on %s %s, retrying in %.1fs: %r", message_id, self.queue, why, delay, error)
         # Prefetch is 1, so this pause holds back only this consumer; the message stays
         # unacked meanwhile, so a crash now means a redelivery, never a loss.
         time.sleep(delay)
-        self.republish(message, self.queue, {ATTEMPTS_HEADER: attempt, ERROR_HEADER: _describe(error)})
-        message.ack()
-        metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="retried").inc()
-
-    def retry_after_outage(self, message, error: Exception, event_type: str) -> None:
-        """The database did not answer: the failure says nothing about the message, so the message
-        keeps its ``x-attempts`` and is retried, paced by its own count of outages."""
-        from . import metrics
-
-        retries = int((message.headers or {}).get(DATABASE_RETRIES_HEADER, 0) or 0) + 1
-        delay = retry_delay(retries)
-        logger.warning(
-            "event %s on %s not applied: the database is unavailable; retrying in %.1fs (not an attempt): %r",
-            message.properties.get("message_id"),
-            self.queue,
-            delay,
-            error,
-        )
-        time.sleep(delay)
-        self.republish(message, self.queue, {DATABASE_RETRIES_HEADER: retries, ERROR_HEADER: _describe(error)})
+        self.republish(message, self.queue, {header: count, ERROR_HEADER: _describe(error)})
         message.ack()
         metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="retried").inc()
 

@@ -75,3 +75,19 @@ def require_postgres_database(settings) -> None:
     """Skip or fail unless this service's own database is PostgreSQL."""
     if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
         skip_or_fail("this service's DATABASE_URL does not point at PostgreSQL")
+
+
+def set_database_accepting_connections(admin_url: str, name: str, *, accepting: bool) -> None:
+    """Open or close database ``name`` to new connections; closing also ends its sessions.
+
+    A database that is down for its service while the server stays up for everyone else.
+    """
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(sql.Identifier(name), sql.SQL(str(accepting)))
+        )
+        if not accepting:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])

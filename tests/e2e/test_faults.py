@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from common.testing.infrastructure import set_database_accepting_connections
+
 from .support import (
     FINAL_STATUSES,
     Client,
@@ -262,16 +264,8 @@ def test_rabbitmq_stopped_during_100_bookings(system):
 
 
 def database_gate(system, variable: str, *, allow: bool) -> None:
-    import psycopg
-    from psycopg import sql
-
     name = system.database_name(variable)
-    with psycopg.connect(system.env["POSTGRES_ADMIN_URL"], autocommit=True, connect_timeout=5) as admin:
-        admin.execute(
-            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(sql.Identifier(name), sql.SQL(str(allow)))
-        )
-        if not allow:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+    set_database_accepting_connections(system.env["POSTGRES_ADMIN_URL"], name, accepting=allow)
 
 
 def test_payment_database_refusing_connections(system):

@@ -15,6 +15,7 @@ from common.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, EventHandlerRu
 from common.events.models import InboxEvent
 from common.events.testing import make_envelope
 from common.events.topology import dead_letter_queue, declare_all, exchange
+from common.testing.infrastructure import set_database_accepting_connections
 from common.tests.app.events import POISON_AMOUNT
 from common.tests.app.models import Counter
 from common.tests.events.support import dead_queue_size, drain, events_queue_size, payment_data
@@ -269,9 +270,7 @@ def test_a_message_that_meets_a_terminated_connection_is_retried_and_applied(set
 def test_an_event_that_meets_a_database_outage_waits_for_it_instead_of_being_dead_lettered(caplog):
     import threading
 
-    import psycopg
     from django.db import connection
-    from psycopg import sql
 
     if connection.vendor != "postgresql":
         pytest.skip("closes a PostgreSQL database")
@@ -279,12 +278,7 @@ def test_an_event_that_meets_a_database_outage_waits_for_it_instead_of_being_dea
     admin_url = database_url().rsplit("/", 1)[0] + "/postgres"
 
     def allow_connections(allow: bool) -> None:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(
-                sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(sql.Identifier(name), sql.SQL(str(allow)))
-            )
-            if not allow:
-                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+        set_database_accepting_connections(admin_url, name, accepting=allow)
 
     # given an event, and the database refusing connections for 2 s: far longer than the test
     # settings' four attempts take (0.02 + 0.04 + 0.08 s of pauses)
