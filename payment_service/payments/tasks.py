@@ -7,13 +7,19 @@ import logging
 import random
 
 from celery import shared_task
+from celery.exceptions import Retry
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from .models import Payment
 from .providers import TransientProviderError
 from .services import payment_charge, payment_charge_give_up, payment_refund, payments_sweep_stuck
 
 logger = logging.getLogger(__name__)
+
+# Our own database went away (before the provider call or after it): running the task again is
+# safe, since the provider answers a repeated idempotency key with the first charge or refund.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def backoff_seconds(retries: int) -> float:
@@ -22,33 +28,61 @@ def backoff_seconds(retries: int) -> float:
     return delay * (1 + random.random() / 4)  # noqa: S311 - jitter, not cryptography
 
 
+def retry_after_database_error(task, exc: Exception, *, payment_id: str, database_retries: int) -> Retry | None:
+    """The task again after a backoff, counted apart from the provider's retries; ``None`` once
+    ``PAYMENT_DATABASE_MAX_RETRIES`` are spent (the payment stays as it is, for the sweeper)."""
+    if database_retries >= settings.PAYMENT_DATABASE_MAX_RETRIES:
+        logger.warning("%s of payment %s: the database stayed unavailable; left to the sweeper", task.name, payment_id)
+        return None
+    countdown = backoff_seconds(database_retries)
+    logger.warning(
+        "%s of payment %s: database unavailable (%s); retrying in %.1fs", task.name, payment_id, exc, countdown
+    )
+    return task.retry(
+        exc=exc,
+        countdown=countdown,
+        kwargs={**task.request.kwargs, "database_retries": database_retries + 1},
+        throw=False,
+    )
+
+
 @shared_task(name="payment.payments.charge", bind=True, max_retries=None, soft_time_limit=60, time_limit=90)
-def charge_payment(self, payment_id: str) -> None:
+def charge_payment(self, payment_id: str, database_retries: int = 0) -> None:
     try:
         payment_charge(payment_id=payment_id)
     except Payment.DoesNotExist:
         logger.error("charge of unknown payment %s dropped", payment_id)
     except TransientProviderError as exc:
-        if self.request.retries >= settings.PAYMENT_PROVIDER_MAX_RETRIES:
-            logger.warning("provider unavailable for payment %s after %d retries", payment_id, self.request.retries)
+        provider_retries = self.request.retries - database_retries
+        if provider_retries >= settings.PAYMENT_PROVIDER_MAX_RETRIES:
+            logger.warning("provider unavailable for payment %s after %d retries", payment_id, provider_retries)
             payment_charge_give_up(payment_id=payment_id)
             return
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=backoff_seconds(provider_retries)) from exc
+    except DATABASE_ERRORS as exc:
+        retry = retry_after_database_error(self, exc, payment_id=payment_id, database_retries=database_retries)
+        if retry is not None:
+            raise retry from exc
 
 
 @shared_task(name="payment.payments.refund", bind=True, max_retries=None, soft_time_limit=60, time_limit=90)
-def refund_payment(self, payment_id: str) -> None:
+def refund_payment(self, payment_id: str, database_retries: int = 0) -> None:
     try:
         payment_refund(payment_id=payment_id)
     except Payment.DoesNotExist:
         logger.error("refund of unknown payment %s dropped", payment_id)
     except TransientProviderError as exc:
-        if self.request.retries >= settings.PAYMENT_PROVIDER_MAX_RETRIES:
+        provider_retries = self.request.retries - database_retries
+        if provider_retries >= settings.PAYMENT_PROVIDER_MAX_RETRIES:
             # A refund is never given up: the payment keeps refund_requested and the sweeper
             # enqueues it again later.
             logger.error("provider unavailable for the refund of payment %s; left to the sweeper", payment_id)
             return
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=backoff_seconds(provider_retries)) from exc
+    except DATABASE_ERRORS as exc:
+        retry = retry_after_database_error(self, exc, payment_id=payment_id, database_retries=database_retries)
+        if retry is not None:
+            raise retry from exc
 
 
 @shared_task(name="payment.payments.sweep_stuck", soft_time_limit=50, time_limit=60)

@@ -23,6 +23,9 @@ PAYMENT_PROVIDER_RANDOM_SEED = int(_seed) if _seed else None
 PAYMENT_PROVIDER_MAX_RETRIES = env_int("PAYMENT_PROVIDER_MAX_RETRIES", 5)
 PAYMENT_RETRY_BACKOFF_SECONDS = env_int("PAYMENT_RETRY_BACKOFF_SECONDS", 2)
 PAYMENT_RETRY_BACKOFF_MAX_SECONDS = env_int("PAYMENT_RETRY_BACKOFF_MAX_SECONDS", 30)
+# Our own database unavailable during a charge or refund: retried this many times with the same
+# backoff (2.5 minutes in all by default), then left pending for the sweeper.
+PAYMENT_DATABASE_MAX_RETRIES = env_int("PAYMENT_DATABASE_MAX_RETRIES", 8)
 # Charges pending (and refunds requested) untouched for this long are enqueued again by the sweeper,
 # which runs every PAYMENT_SWEEP_INTERVAL_SECONDS. A charge whose task was lost is charged within
 # their sum: keep it well under the booking service's hold (BOOKING_HOLD_SECONDS), or the hold runs

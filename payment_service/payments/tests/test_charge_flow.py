@@ -248,6 +248,85 @@ def test_a_crash_between_the_provider_charge_and_our_commit_charges_once(commit,
     assert types_published() == [types.PAYMENT_SUCCEEDED]
 
 
+@pytest.fixture
+def payment_database(settings):
+    """Close and reopen this service's own (test) database, as an outage would, on the real server."""
+    from common.testing.infrastructure import (
+        require_postgres_admin,
+        require_postgres_database,
+        set_database_accepting_connections,
+    )
+
+    require_postgres_database(settings)
+    admin_url = require_postgres_admin()
+    name = connection.settings_dict["NAME"]
+
+    def accepting(value: bool) -> None:
+        set_database_accepting_connections(admin_url, name, accepting=value)
+
+    yield accepting
+    accepting(True)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("task", ["charge", "refund"])
+def test_a_task_that_meets_its_database_down_is_retried_and_takes_effect_once(commit, enqueued, payment_database, task):
+    from celery.signals import task_retry
+
+    # given a pending payment (or a paid one whose booking was cancelled), and the service's
+    # database refusing connections until the task's first retry
+    if task == "charge":
+        commit(types.BOOKING_CREATED, booking_created_data())
+        payment, run, effects = Payment.objects.get(), charge_payment, ("succeeded", ["succeeded"], 0)
+    else:
+        created, payment = paid_booking(commit, enqueued)
+        commit(types.BOOKING_CANCELLED, booking_cancelled_data(created))
+        run, effects = refund_payment, ("refunded", ["succeeded"], 1)
+    retried_with = []
+
+    def reopen(**kwargs):
+        retried_with.append(kwargs["request"].kwargs)
+        payment_database(True)
+
+    task_retry.connect(reopen, weak=False)
+    payment_database(False)
+    try:
+        # when the task runs
+        run.apply(args=[str(payment.id)]).get()
+    finally:
+        task_retry.disconnect(reopen)
+
+    # then it was retried once, after the database failed it, and took effect once
+    assert retried_with == [{}]  # the first run's kwargs; its retry carries database_retries=1
+    payment.refresh_from_db()
+    assert (payment.status, charges(payment), refunds(payment)) == effects
+    expected = [types.PAYMENT_SUCCEEDED] + ([types.PAYMENT_REFUNDED] if task == "refund" else [])
+    assert types_published() == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_charge_whose_database_stays_down_is_left_pending_for_the_sweeper(
+    commit, enqueued, payment_database, settings, caplog
+):
+    # given a pending payment, and its database down through every retry
+    settings.PAYMENT_DATABASE_MAX_RETRIES = 2
+    commit(types.BOOKING_CREATED, booking_created_data())
+    payment = Payment.objects.get()
+    payment_database(False)
+
+    # when the charge task runs
+    charge_payment.apply(args=[str(payment.id)]).get()
+
+    # then it gave up after its retries without charging, and the payment waits for the sweeper
+    payment_database(True)
+    assert caplog.text.count("database unavailable") == 2
+    assert "the database stayed unavailable; left to the sweeper" in caplog.text
+    payment.refresh_from_db()
+    assert (payment.status, payment.attempts) == ("pending", 0)
+    assert charges(payment) == []
+    assert types_published() == []
+
+
 def test_the_sweeper_requeues_charges_and_refunds_left_untouched(enqueued, settings):
     # given
     settings.PAYMENT_STUCK_AFTER_SECONDS = 60
