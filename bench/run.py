@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import itertools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -56,6 +57,11 @@ TARGETS = {
     "saga_p95_ms": 500,
     "saga_p99_ms": 1000,
 }
+# Each measured phase starts on a quiet machine: what the last one left behind (requests the client
+# cut off but a server still has queued, PostgreSQL's autovacuum after pgbench's 20,000 inserts)
+# would otherwise run into it. The idle stack itself uses ~0.06 cores (beats, sweeps).
+QUIET_CORES = 0.25
+QUIET_MAX_WAIT_SECONDS = 30.0  # a machine busy with something else: each phase waits this long, logged
 
 
 def log(message: str) -> None:
@@ -158,6 +164,41 @@ def booking_requests(count: int, planner: SeatPlanner, tokens: Tokens, offset: i
             load.Request("POST", "/api/bookings/", bearer(token), json.dumps(body).encode(), tag={"token": token})
         )
     return requests
+
+
+# --- a quiet machine between phases --------------------------------------------------------------
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(all, idle) ticks of every CPU since boot, from the first line of /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(fields), fields[3] + fields[4]  # idle and iowait
+
+
+def busy_cores(interval: float = 0.5) -> float:
+    """How many cores' worth of CPU the whole machine used over the next ``interval`` seconds."""
+    total_before, idle_before = _cpu_ticks()
+    time.sleep(interval)
+    total_after, idle_after = _cpu_ticks()
+    busy = (total_after - total_before) - (idle_after - idle_before)
+    return busy / os.sysconf("SC_CLK_TCK") / interval
+
+
+def wait_until_quiet(
+    *, threshold: float = QUIET_CORES, max_wait: float = QUIET_MAX_WAIT_SECONDS, sample=busy_cores
+) -> float:
+    """Wait for two quiet half-second windows in a row (at most ``max_wait``); the seconds waited."""
+    started = time.monotonic()
+    quiet_windows = 0
+    while quiet_windows < 2:
+        if time.monotonic() - started >= max_wait:
+            log(f"  the machine was still busy after {max_wait:g} s; the phase starts anyway")
+            break
+        quiet_windows = quiet_windows + 1 if sample() < threshold else 0
+    waited = round(time.monotonic() - started, 1)
+    if waited > 1.5:
+        log(f"  waited {waited:g} s for the machine to become quiet")
+    return waited
 
 
 # --- phases -----------------------------------------------------------------------------------------
@@ -549,6 +590,10 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
     sampler = MemorySampler(stack)
     sampler.start()
     phases: dict[str, dict] = {}
+    quiet_waits: dict[str, float] = {}
+
+    def quiet(phase: str) -> None:
+        quiet_waits[phase] = wait_until_quiet()
 
     def reads(paths, n):
         return [load.Request("GET", paths[i % len(paths)], bearer(users[i % len(users)])) for i in range(n)]
@@ -574,8 +619,10 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
         return run_phase(name, port, requests, rate, seconds, drain_seconds=3)[1]
 
     if "idle" in args.phases:
+        quiet("idle")
         phases["idle"] = idle_phase(10 * scale)
     if "floor" in args.phases:
+        quiet("framework_floor")
         floor = reads(["/api/movies/baseline/floor/"], n_reads)
         phases["framework_floor"] = capacity(
             "framework floor (bare Django)", BASELINE_GATEWAY_PORT, floor, args.read_rate
@@ -586,6 +633,7 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
         return stack.pids().get("booking web", [])
 
     if "seat_map" in args.phases:
+        quiet("seat_map")
         requests = reads(seat_map, n_reads)
         outputs = profile(booking_web_pids(), int(seconds) + 2, run_dir, "seat-map") if args.profile else []
         phases["seat_map"] = capacity("seat map", GATEWAY_PORT, requests, args.read_rate)
@@ -593,6 +641,7 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
             time.sleep(1)
             hot["seat_map"] = hot_frames(outputs)
     if "seat_map_service" in args.phases:
+        quiet("seat_map_service")
         # The same reads straight to the booking service, past the gateway's one-second cache: what
         # the service itself sustains (every request renders the seat map from the database).
         service_port = SERVICES["booking"].port + PORT_OFFSET
@@ -600,16 +649,21 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
             "seat map, service without the gateway cache", service_port, reads(seat_map, n_reads), args.read_rate
         )
     if "movie_list" in args.phases:
+        quiet("movie_list")
         phases["movie_list"] = capacity("movie list", GATEWAY_PORT, reads([movie_list], n_reads), args.read_rate)
     if "hold_view" in args.phases:
+        quiet("seat_hold_view")
         hold = [load.Request("POST", "/api/bookings/baseline/hold/", body=b"{}") for _ in range(n_writes)]
         phases["seat_hold_view"] = capacity("bare seat-hold view", BASELINE_GATEWAY_PORT, hold, args.write_rate)
     if "pgbench" in args.phases:
+        quiet("pgbench_seat_hold")
         phases["pgbench_seat_hold"] = pgbench(max(4, int(seconds)), 8, run_dir)
     if "saga" in args.phases:
+        quiet("saga")
         phases["saga"] = saga_phase(planner, tokens, scale, args.saga_rate, run_dir if args.profile else None)
         hot.update(phases["saga"].pop("hot_frames", {}))
     if "booking_post" in args.phases:
+        quiet("booking_post_at_target")
         rate = TARGETS["booking_post_rate"]
         _, phases["booking_post_at_target"] = run_phase(
             "booking POST at 150/s", GATEWAY_PORT,
@@ -618,6 +672,7 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
         # Far more is offered than is answered; what is left of the catalogue's seats is plenty (the
         # day's showtimes that have started are gone, so late in the day there are fewer).
         requests = booking_requests(min(n_writes, planner.remaining), planner, tokens, 2 * 10**6)
+        quiet("booking_post_capacity")
         outputs = profile(booking_web_pids(), int(seconds) + 2, run_dir, "booking-post") if args.profile else []
         phases["booking_post_capacity"] = capacity("booking POST capacity", GATEWAY_PORT, requests, args.write_rate)
         if outputs:
@@ -637,7 +692,9 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
             "gunicorn": {name: value for name, value in stack._env.items() if name.startswith("GUNICORN_")},
             "celery_pools": {name: value for name, value in stack._env.items() if name.endswith(CELERY_POOL_VARIABLES)},
             "showtimes": len(showtimes),
+            "quiet_cores": QUIET_CORES,
         },
+        "quiet_waits_seconds": quiet_waits,
         "phases": phases,
         "ratios": ratios(phases),
         "integrity": {**integrity(), "pending_after_wait": backlog.get("pending", 0)},
