@@ -91,3 +91,10 @@ def set_database_accepting_connections(admin_url: str, name: str, *, accepting: 
         )
         if not accepting:
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+
+
+def set_own_database_accepting_connections(*, accepting: bool) -> None:
+    """The same for this test process's own database (pytest-django's), through the admin URL."""
+    from django.db import connection
+
+    set_database_accepting_connections(require_postgres_admin(), connection.settings_dict["NAME"], accepting=accepting)

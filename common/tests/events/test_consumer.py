@@ -15,7 +15,7 @@ from common.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, EventHandlerRu
 from common.events.models import InboxEvent
 from common.events.testing import make_envelope
 from common.events.topology import dead_letter_queue, declare_all, exchange
-from common.testing.infrastructure import set_database_accepting_connections
+from common.testing.infrastructure import set_own_database_accepting_connections
 from common.tests.app.events import POISON_AMOUNT
 from common.tests.app.models import Counter
 from common.tests.events.support import dead_queue_size, drain, events_queue_size, payment_data
@@ -274,18 +274,13 @@ def test_an_event_that_meets_a_database_outage_waits_for_it_instead_of_being_dea
 
     if connection.vendor != "postgresql":
         pytest.skip("closes a PostgreSQL database")
-    name = connection.settings_dict["NAME"]
-    admin_url = database_url().rsplit("/", 1)[0] + "/postgres"
-
-    def allow_connections(allow: bool) -> None:
-        set_database_accepting_connections(admin_url, name, accepting=allow)
 
     # given an event, and the database refusing connections for 2 s: far longer than the test
     # settings' four attempts take (0.02 + 0.04 + 0.08 s of pauses)
     envelope = make_envelope(types.PAYMENT_SUCCEEDED, payment_data())
     send_raw([envelope])
-    allow_connections(False)
-    reopen = threading.Timer(2.0, allow_connections, [True])
+    set_own_database_accepting_connections(accepting=False)
+    reopen = threading.Timer(2.0, set_own_database_accepting_connections, kwargs={"accepting": True})
     reopen.start()
     try:
         # when the consumer takes it, through the outage and after
@@ -293,7 +288,7 @@ def test_an_event_that_meets_a_database_outage_waits_for_it_instead_of_being_dea
             handled = drain(idle=1.5, timeout=30)
     finally:
         reopen.join()
-        allow_connections(True)
+        set_own_database_accepting_connections(accepting=True)
 
     # then it was retried more often than its attempts allow, and applied once the database was back
     assert handled > 4, handled

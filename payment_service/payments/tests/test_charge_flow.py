@@ -251,18 +251,12 @@ def test_a_crash_between_the_provider_charge_and_our_commit_charges_once(commit,
 @pytest.fixture
 def payment_database(settings):
     """Close and reopen this service's own (test) database, as an outage would, on the real server."""
-    from common.testing.infrastructure import (
-        require_postgres_admin,
-        require_postgres_database,
-        set_database_accepting_connections,
-    )
+    from common.testing.infrastructure import require_postgres_database, set_own_database_accepting_connections
 
     require_postgres_database(settings)
-    admin_url = require_postgres_admin()
-    name = connection.settings_dict["NAME"]
 
     def accepting(value: bool) -> None:
-        set_database_accepting_connections(admin_url, name, accepting=value)
+        set_own_database_accepting_connections(accepting=value)
 
     yield accepting
     accepting(True)
