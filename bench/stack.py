@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from common.config.services import SERVICES
+from common.testing.processes import stopped
 from deploy.cli.provision import provision_roles
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -333,6 +334,18 @@ class Stack:
                     role = "manage_all.py up"
                 groups.setdefault(role, []).append(pid)
         return groups
+
+    @contextlib.contextmanager
+    def saga_paused(self):
+        """Every service's Celery worker and beat stopped (SIGSTOP) meanwhile, continued after.
+
+        What still runs is the web tier, the gateway and the servers: a booking POST's own path.
+        Its ``booking.created`` events leave with the web process's relay thread and wait in
+        RabbitMQ; the workers take them up where they stopped once continued.
+        """
+        roles = {f"{service.name} {kind}" for service in SERVICES.values() for kind in ("worker", "beat")}
+        with stopped([pid for role, found in self.pids().items() if role in roles for pid in found]) as pids:
+            yield pids
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) used so far per role, and by the bench databases' backends."""

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from common.testing.infrastructure import skip_or_fail
+from common.testing.processes import stopped
 
 REPO = Path(__file__).resolve().parents[2]
 GATEWAY = "http://127.0.0.1:8000"
@@ -450,14 +451,8 @@ class System:
         """SIGSTOP every process of one role of a service; SIGCONT when the block ends, whatever happens."""
         pids = self.pids(service, role)
         assert pids, f"no {service} {role} process found"
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        try:
+        with stopped(pids):
             yield pids
-        finally:
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGCONT)
 
     def kill(self, service: str, role: str) -> ProcessSpec:
         """SIGKILL every process of one role of a service; returns how to start it again."""
