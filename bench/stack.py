@@ -405,13 +405,20 @@ class Stack:
 
 
 def showtime_plan() -> list[dict]:
-    """The showtimes the booking service knows, with their priced seats, 90 minutes ahead or more."""
+    """The showtimes the booking service knows, 90 minutes ahead or more, with their priced seats
+    that no live booking holds (a phase after the capacity phases plans afresh from here: those
+    plan far more requests than they manage to send)."""
+    url = db_url(bench_database(SERVICES["booking"]))
     query = (
         "SELECT json_agg(json_build_object('id', id, 'seats', seats, 'prices', prices)) FROM bookings_showtimereplica"
         " WHERE has_snapshot AND status = 'scheduled' AND starts_at > now() + interval '90 minutes'"
     )
-    rows = psql(query, db_url(bench_database(SERVICES["booking"])))
-    showtimes = json.loads(rows or "null") or []
+    showtimes = json.loads(psql(query, url) or "null") or []
+    held = set(psql("SELECT showtime_id || ' ' || label FROM bookings_bookingseat WHERE is_live", url).splitlines())
     for showtime in showtimes:
-        showtime["labels"] = [s["label"] for s in showtime["seats"] if s["category"] in showtime["prices"]]
+        showtime["labels"] = [
+            seat["label"]
+            for seat in showtime["seats"]
+            if seat["category"] in showtime["prices"] and f"{showtime['id']} {seat['label']}" not in held
+        ]
     return showtimes
