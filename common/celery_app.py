@@ -24,7 +24,21 @@ def create_celery_app(service_name: str) -> Celery:
     task_prerun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
     task_postrun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
     worker_init.connect(_bound_statements_in_this_worker, weak=False, dispatch_uid="common.celery_app.bound_statements")
+    worker_init.connect(_serve_metrics_of_this_worker, weak=False, dispatch_uid="common.celery_app.serve_metrics")
     return app
+
+
+def _serve_metrics_of_this_worker(**kwargs) -> None:
+    """``/metrics`` on ``WORKER_METRICS_PORT``: a worker's own counters (events consumed, relayed).
+
+    Only where nothing else exports them: on one host (``manage_all.py up``) the worker writes to
+    its service's metrics directory and the web server's ``/metrics`` sums it in.
+    """
+    port = settings.COMMON.get("WORKER_METRICS_PORT", 0)
+    if port:
+        from common.observability.metrics import serve_metrics
+
+        serve_metrics(port)
 
 
 def _bound_statements_in_this_worker(**kwargs) -> None:

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.config.services import Service, get_service
 from common.health import views as health_views
+from common.observability.metrics import metrics_view
 
 # Django reads the error handlers from the root URLconf only, so each service's urls.py takes them:
 # ``handler400, handler404, handler500 = ERROR_HANDLERS`` (JSON under /api/, common/api/errors.py).
@@ -25,5 +26,5 @@ def service_urlpatterns(service_name: str | Service, api_urls) -> list:
         path(f"admin/{prefix}/", admin.site.urls),
         path("health/live/", health_views.live, name="health-live"),
         path("health/ready/", health_views.ready, name="health-ready"),
-        path("", include("django_prometheus.urls")),
+        path("metrics", metrics_view, name="prometheus-django-metrics"),
     ]

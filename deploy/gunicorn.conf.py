@@ -5,6 +5,7 @@ Every value can be tuned from the environment so compose and Kubernetes only set
 """
 
 import os
+import tempfile
 
 
 def _int(name: str, default: int) -> int:
@@ -35,6 +36,22 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 2000)
 
 # The heartbeat file lives in memory: container overlay filesystems can stall on fsync.
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
+
+# Each worker process keeps its Prometheus counters in a file of this directory and /metrics sums
+# them (common/observability/metrics.py); without it a scrape answers one worker's counters at
+# random. Set before any worker imports prometheus_client, which picks its mode on import. A
+# directory given from outside is its owner's (`manage_all.py up` shares one with the service's
+# Celery worker); otherwise each server starts with a fresh, empty one.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prometheus-")
+
+
+def child_exit(server, worker):
+    # A dead worker's counters stay in the sums; its live gauges must go.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
 
 # Trust X-Forwarded-* only from the gateway. Inside compose/k8s the gateway's address is not fixed,
 # so the default trusts any peer: the services are never published without the gateway in front.

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import REGISTRY, Collector
+from prometheus_client.registry import Collector
+
+from common.observability.metrics import register_scrape_time
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +39,8 @@ class PendingOverdueCollector(Collector):
         return []
 
 
-_collector: PendingOverdueCollector | None = None
+_collector = PendingOverdueCollector()
 
 
 def register() -> None:
-    global _collector
-    if _collector is None:
-        _collector = PendingOverdueCollector()
-        REGISTRY.register(_collector)
+    register_scrape_time(_collector)

@@ -153,6 +153,8 @@ def build_settings(service_name: str | Service, *, apps: list[str]) -> dict[str,
             "HEALTH_CHECK_TIMEOUT": float(env_int("HEALTH_CHECK_TIMEOUT_MS", 1000)) / 1000,
             # PostgreSQL's statement_timeout in Celery workers (common.celery_app); 0 turns it off.
             "WORKER_STATEMENT_TIMEOUT": float(env_int("WORKER_STATEMENT_TIMEOUT_MS", 60_000)) / 1000,
+            # A Celery worker with no web server beside it (a container) serves /metrics here; 0: none.
+            "WORKER_METRICS_PORT": env_int("WORKER_METRICS_PORT", 0),
         },
     }
     settings.update(celery_settings(service.name))

@@ -1,7 +1,8 @@
 """Prometheus metrics of the event backbone (served at ``/metrics`` with django-prometheus's).
 
-Counters count in the process that did the work (web and worker processes each export theirs);
-the outbox backlog is read from the database at scrape time by a collector registered once.
+Counters count in the process that did the work, web or worker; one scrape sums a service's
+processes (``common.observability.metrics``). The outbox backlog is read from the database at
+scrape time by a collector registered once.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import logging
 import time
 
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import Counter
 from prometheus_client.core import GaugeMetricFamily
+
+from common.observability.metrics import register_scrape_time
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +94,9 @@ def outbox_backlog() -> tuple[int, float]:
     return result["count"], max(age, 0.0)
 
 
-_registered = False
+_collector = OutboxCollector()
 
 
 def register_collector() -> None:
-    """Register the outbox collector once per process (``EventsConfig.ready``)."""
-    global _registered
-    if _registered:
-        return
-    REGISTRY.register(OutboxCollector())
-    _registered = True
+    """Export the outbox collector from this process (``EventsConfig.ready``; once per process)."""
+    register_scrape_time(_collector)

@@ -47,6 +47,15 @@ def control_socket(service: Service) -> Path:
     return var_dir() / "run" / f"{service.name}-gunicorn.ctl"
 
 
+def metrics_dir(service: Service) -> Path:
+    """Where the service's web and worker processes keep their Prometheus counters under ``up``.
+
+    Shared by both, so the web server's ``/metrics`` carries the worker's counters too (events
+    consumed, relayed) with no port of the worker's own (common/observability/metrics.py).
+    """
+    return var_dir() / "run" / "metrics" / service.name
+
+
 def web_command(service: Service, host: str = "127.0.0.1", port_offset: int = 0) -> list[str]:
     return [
         PYTHON, "-m", "gunicorn", f"{service.package}.wsgi:application",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from common.config.paths import var_dir
 
@@ -73,6 +75,7 @@ def run(args) -> int:
     try:
         for service in services:
             env = system.service_env(service, args.settings, shared_env)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(service))
             web = system.web_command(service, args.host, args.port_offset)
             web_env = {**env, "GUNICORN_CONTROL_SOCKET": str(system.control_socket(service))}
             supervisor.start(f"{service.name}.web", web, web_env, cwd=str(system.REPO_ROOT))
@@ -96,6 +99,14 @@ def run(args) -> int:
         print("\nstopping …", flush=True)
         supervisor.stop()
         print("all processes stopped.", flush=True)
+
+
+def _fresh_metrics_dir(service) -> Path:
+    # Counters start at zero with the processes: a previous run's files would be summed in.
+    directory = system.metrics_dir(service)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
 
 
 def _shared_env(port_offset: int) -> dict[str, str]:

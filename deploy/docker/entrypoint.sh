@@ -20,6 +20,9 @@ case "$role" in
   web)
     exec gunicorn "${PACKAGE}.wsgi:application" -c deploy/gunicorn.conf.py --bind "0.0.0.0:${PORT}" ;;
   worker)
+    # Its processes' Prometheus counters, summed on WORKER_METRICS_PORT (common/observability/metrics.py).
+    PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$(mktemp -d)}"
+    export PROMETHEUS_MULTIPROC_DIR
     exec celery -A "$PACKAGE" worker -Q "${SERVICE}.tasks" --loglevel "${CELERY_LOGLEVEL:-INFO}" ;;
   beat)
     # The schedule file lives in /tmp: the code directory is read-only for the app user.

@@ -35,6 +35,8 @@ PART_OF = {"app.kubernetes.io/part-of": "movie-booking"}
 # Pods carrying this label may open connections to that database (see network-policies.yaml).
 DATABASE_CLIENT_LABEL = "movie-booking/database"
 APP_UID = 10001  # the image's `app` user
+# A Celery worker's own /metrics (events consumed and relayed): it has no web server to carry them.
+WORKER_METRICS_PORT = 9100
 POSTGRES_UID = 70  # postgres in the alpine image
 POSTGRES_IMAGE = "postgres:16-alpine"
 EXPORTER_IMAGE = "quay.io/prometheuscommunity/postgres-exporter:v0.15.0"
@@ -160,11 +162,11 @@ def pod_spec(name: str, containers: list[dict], init: list[dict] | None = None, 
 def deployment(name: str, role: str, replicas: int, container: dict, **spec_extra) -> dict:
     pod_labels = labels(name, role, **{DATABASE_CLIENT_LABEL: f"postgres-{name}"})
     annotations = {}
-    if role == "web":
-        port = SERVICES[name][0]
+    metrics_port = {"web": SERVICES[name][0], "worker": WORKER_METRICS_PORT}.get(role)
+    if metrics_port:
         annotations = {
             "prometheus.io/scrape": "true",
-            "prometheus.io/port": str(port),
+            "prometheus.io/port": str(metrics_port),
             "prometheus.io/path": "/metrics",
         }
     return {
@@ -216,6 +218,8 @@ def worker(name: str) -> dict:
     container = app_container(
         name, "worker", {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}}
     )
+    container["ports"] = [{"name": "metrics", "containerPort": WORKER_METRICS_PORT}]
+    container["env"] += [{"name": "WORKER_METRICS_PORT", "value": str(WORKER_METRICS_PORT)}]
     # `celery inspect ping` answers only when the worker's consumer is up.
     container["livenessProbe"] = {
         "exec": {"command": ["sh", "-c", f'celery -A {name}_service inspect ping -d "celery@$HOSTNAME" --timeout 10']},
@@ -499,6 +503,9 @@ def network_policy_documents(name: str) -> list[dict]:
     return [
         network_policy(f"{name}-egress", name, {"app.kubernetes.io/name": name}, "Egress", egress),
         network_policy(f"{name}-web-ingress", name, selector(name, "web"), "Ingress", web_ingress),
+        network_policy(f"{name}-worker-ingress", name, selector(name, "worker"), "Ingress", [
+            {"from": [from_namespace("monitoring")], "ports": [port(WORKER_METRICS_PORT)]},
+        ]),
         network_policy(f"{db}-ingress", db, selector(db, "database"), "Ingress", [
             # Only pods that declare this database as theirs (its service and its backup).
             {"from": [pods(**{DATABASE_CLIENT_LABEL: db})], "ports": [port(5432)]},

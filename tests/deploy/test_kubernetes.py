@@ -368,6 +368,25 @@ def test_service_pods_reach_broker_cache_dns_and_auth(rendered, name):
         assert not reachable(policies, pod, service_pod(docs, other), SERVICES[other][1])
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_prometheus_and_only_prometheus_scrapes_each_worker_on_its_metrics_port(rendered, name):
+    _, docs = rendered
+    policies = by_kind(docs, "NetworkPolicy")
+    deployment = named(docs, "Deployment", f"{name}-worker")
+    (container,) = pod_template(deployment)["spec"]["containers"]
+    worker = workload_pods(docs)[f"Deployment/{name}-worker"]
+    prometheus = Pod({"app.kubernetes.io/name": "prometheus"}, namespace="monitoring")
+
+    annotations = pod_template(deployment)["metadata"]["annotations"]
+    port = int(annotations["prometheus.io/port"])
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert container["ports"] == [{"name": "metrics", "containerPort": port}]
+    assert {"name": "WORKER_METRICS_PORT", "value": str(port)} in container["env"]
+    assert reachable(policies, prometheus, worker, port)
+    assert not reachable(policies, Pod({"app": "debug"}), worker, port)
+    assert not reachable(policies, workload_pods(docs)[f"Deployment/{name}-web"], worker, port)
+
+
 def test_databases_are_closed_to_everything_else(rendered):
     _, docs = rendered
     policies = by_kind(docs, "NetworkPolicy")

@@ -53,6 +53,16 @@ def test_every_service_web_process_is_scraped(compose):
     assert all(host.split(":")[0] in compose["services"] for host in targets)
 
 
+def test_every_service_worker_is_scraped_on_its_metrics_port(compose):
+    targets = scrape_targets("workers")
+    port = compose["x-app-env"]["WORKER_METRICS_PORT"]
+
+    assert targets == {f"{name}-worker:{port}": name for name in SERVICES}
+    workers = [compose["services"][host.split(":")[0]] for host in targets]
+    assert all(worker["command"] == ["worker"] for worker in workers)
+    assert all(worker["environment"]["WORKER_METRICS_PORT"] == port for worker in workers)
+
+
 def test_every_database_has_its_exporter_scraped(compose):
     targets = scrape_targets("postgres")
 
