@@ -29,6 +29,10 @@ NOTIFICATIONS = {
     "SEND_RETRY_BACKOFF_MAX_SECONDS": env_int("NOTIFICATION_SEND_RETRY_BACKOFF_MAX_SECONDS", 1800),
     # The reminder goes out this long before the showtime starts.
     "REMINDER_BEFORE_MINUTES": env_int("NOTIFICATION_REMINDER_BEFORE_MINUTES", 180),
+    # A send that met this service's database down is retried this often (2 s, 4 s, … capped at
+    # a minute) before it is left to the stale sweep below.
+    "DATABASE_MAX_RETRIES": env_int("NOTIFICATION_DATABASE_MAX_RETRIES", 5),
+    "DATABASE_RETRY_BACKOFF_SECONDS": env_int("NOTIFICATION_DATABASE_RETRY_BACKOFF_SECONDS", 2),
     # A pending notification with a recipient but untouched this long is enqueued again (lost task).
     "STALE_PENDING_MINUTES": env_int("NOTIFICATION_STALE_PENDING_MINUTES", 15),
 }

@@ -230,3 +230,67 @@ def test_stale_pending_notifications_are_enqueued_again(run_on_commit, smtp):
     assert stale.status == "sent"
     assert fresh.status == "pending"
     assert len(mail.outbox) == 1
+
+
+@pytest.fixture
+def notification_database(settings):
+    """Close and reopen this service's own (test) database, as an outage would, on the real server."""
+    from common.testing.infrastructure import require_postgres_database, set_own_database_accepting_connections
+
+    require_postgres_database(settings)
+
+    def accepting(value: bool) -> None:
+        set_own_database_accepting_connections(accepting=value)
+
+    yield accepting
+    accepting(True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_that_meets_its_database_down_is_retried_and_sent_once(smtp, notification_database):
+    from celery.signals import task_retry
+
+    # given a pending ticket, and the service's database refusing connections until the first retry
+    notification = NotificationFactory()
+    retried_with = []
+
+    def reopen(**kwargs):
+        retried_with.append(dict(kwargs["request"].kwargs))
+        notification_database(True)
+
+    task_retry.connect(reopen, weak=False)
+    notification_database(False)
+    try:
+        # when its task runs
+        send_notification.apply(args=[str(notification.id)]).get()
+    finally:
+        task_retry.disconnect(reopen)
+
+    # then it was retried once, after the database failed it, and the message left once
+    assert retried_with == [{}]  # the first run's kwargs; its retry carries database_retries=1
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("sent", 1)
+    assert len(mail.outbox) == 1
+    assert smtp.calls == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_whose_database_stays_down_is_left_pending_for_the_stale_sweep(
+    smtp, notification_database, settings, caplog
+):
+    # given a pending ticket, and its database down through every retry
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DATABASE_MAX_RETRIES": 2}
+    notification = NotificationFactory()
+    notification_database(False)
+
+    # when its task runs
+    send_notification.apply(args=[str(notification.id)]).get()
+
+    # then it gave up after its retries without sending, and the notification is still pending
+    notification_database(True)
+    assert caplog.text.count("database unavailable") == 2
+    assert "the database stayed unavailable; left to resend_stale" in caplog.text
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("pending", 0)
+    assert mail.outbox == []
+    assert smtp.calls == 0
