@@ -7,6 +7,7 @@ pytest-django's same-named ones (``django_db_keepdb``, ``django_db_modify_db_set
 from common.testing.pytest_plugin import (  # noqa: F401
     django_db_keepdb,
     django_db_modify_db_settings,
+    own_database_accepting,
     postgres_admin,
     rabbitmq_url,
     redis_url,

@@ -60,3 +60,19 @@ def redis_url() -> str:
 @pytest.fixture
 def postgres_admin() -> str:
     return require_postgres_admin()
+
+
+@pytest.fixture
+def own_database_accepting(settings):
+    """``accepting(False)`` closes this service's own (test) database to connections and ends its
+    sessions, as an outage would, on the real server; ``accepting(True)`` opens it. Open again after
+    the test whatever happened."""
+    from .infrastructure import require_postgres_database, set_own_database_accepting_connections
+
+    require_postgres_database(settings)
+
+    def accepting(value: bool) -> None:
+        set_own_database_accepting_connections(accepting=value)
+
+    yield accepting
+    accepting(True)

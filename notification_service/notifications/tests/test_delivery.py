@@ -232,22 +232,8 @@ def test_stale_pending_notifications_are_enqueued_again(run_on_commit, smtp):
     assert len(mail.outbox) == 1
 
 
-@pytest.fixture
-def notification_database(settings):
-    """Close and reopen this service's own (test) database, as an outage would, on the real server."""
-    from common.testing.infrastructure import require_postgres_database, set_own_database_accepting_connections
-
-    require_postgres_database(settings)
-
-    def accepting(value: bool) -> None:
-        set_own_database_accepting_connections(accepting=value)
-
-    yield accepting
-    accepting(True)
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_send_that_meets_its_database_down_is_retried_and_sent_once(smtp, notification_database):
+def test_a_send_that_meets_its_database_down_is_retried_and_sent_once(smtp, own_database_accepting):
     from celery.signals import task_retry
 
     # given a pending ticket, and the service's database refusing connections until the first retry
@@ -256,10 +242,10 @@ def test_a_send_that_meets_its_database_down_is_retried_and_sent_once(smtp, noti
 
     def reopen(**kwargs):
         retried_with.append(dict(kwargs["request"].kwargs))
-        notification_database(True)
+        own_database_accepting(True)
 
     task_retry.connect(reopen, weak=False)
-    notification_database(False)
+    own_database_accepting(False)
     try:
         # when its task runs
         send_notification.apply(args=[str(notification.id)]).get()
@@ -276,18 +262,18 @@ def test_a_send_that_meets_its_database_down_is_retried_and_sent_once(smtp, noti
 
 @pytest.mark.django_db(transaction=True)
 def test_a_send_whose_database_stays_down_is_left_pending_for_the_stale_sweep(
-    smtp, notification_database, settings, caplog
+    smtp, own_database_accepting, settings, caplog
 ):
     # given a pending ticket, and its database down through every retry
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "DATABASE_MAX_RETRIES": 2}
     notification = NotificationFactory()
-    notification_database(False)
+    own_database_accepting(False)
 
     # when its task runs
     send_notification.apply(args=[str(notification.id)]).get()
 
     # then it gave up after its retries without sending, and the notification is still pending
-    notification_database(True)
+    own_database_accepting(True)
     assert caplog.text.count("database unavailable") == 2
     assert "the database stayed unavailable; left to resend_stale" in caplog.text
     notification.refresh_from_db()

@@ -248,23 +248,11 @@ def test_a_crash_between_the_provider_charge_and_our_commit_charges_once(commit,
     assert types_published() == [types.PAYMENT_SUCCEEDED]
 
 
-@pytest.fixture
-def payment_database(settings):
-    """Close and reopen this service's own (test) database, as an outage would, on the real server."""
-    from common.testing.infrastructure import require_postgres_database, set_own_database_accepting_connections
-
-    require_postgres_database(settings)
-
-    def accepting(value: bool) -> None:
-        set_own_database_accepting_connections(accepting=value)
-
-    yield accepting
-    accepting(True)
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("task", ["charge", "refund"])
-def test_a_task_that_meets_its_database_down_is_retried_and_takes_effect_once(commit, enqueued, payment_database, task):
+def test_a_task_that_meets_its_database_down_is_retried_and_takes_effect_once(
+    commit, enqueued, own_database_accepting, task
+):
     from celery.signals import task_retry
 
     # given a pending payment (or a paid one whose booking was cancelled), and the service's
@@ -280,10 +268,10 @@ def test_a_task_that_meets_its_database_down_is_retried_and_takes_effect_once(co
 
     def reopen(**kwargs):
         retried_with.append(kwargs["request"].kwargs)
-        payment_database(True)
+        own_database_accepting(True)
 
     task_retry.connect(reopen, weak=False)
-    payment_database(False)
+    own_database_accepting(False)
     try:
         # when the task runs
         run.apply(args=[str(payment.id)]).get()
@@ -300,19 +288,19 @@ def test_a_task_that_meets_its_database_down_is_retried_and_takes_effect_once(co
 
 @pytest.mark.django_db(transaction=True)
 def test_a_charge_whose_database_stays_down_is_left_pending_for_the_sweeper(
-    commit, enqueued, payment_database, settings, caplog
+    commit, enqueued, own_database_accepting, settings, caplog
 ):
     # given a pending payment, and its database down through every retry
     settings.PAYMENT_DATABASE_MAX_RETRIES = 2
     commit(types.BOOKING_CREATED, booking_created_data())
     payment = Payment.objects.get()
-    payment_database(False)
+    own_database_accepting(False)
 
     # when the charge task runs
     charge_payment.apply(args=[str(payment.id)]).get()
 
     # then it gave up after its retries without charging, and the payment waits for the sweeper
-    payment_database(True)
+    own_database_accepting(True)
     assert caplog.text.count("database unavailable") == 2
     assert "the database stayed unavailable; left to the sweeper" in caplog.text
     payment.refresh_from_db()
