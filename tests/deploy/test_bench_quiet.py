@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from bench import run as bench_run
+from bench import machine as bench_machine
 
 
 def samples(*cores: float):
@@ -23,7 +23,7 @@ def test_a_phase_waits_for_two_quiet_windows_in_a_row():
     sample, remaining = samples(1.8, 0.1, 0.9, 0.1, 0.1, 1.9)
 
     # when the bench waits for quiet
-    bench_run.wait_until_quiet(threshold=0.25, max_wait=10, sample=sample)
+    bench_machine.wait_until_quiet(threshold=0.25, max_wait=10, sample=sample)
 
     # then one quiet window between busy ones did not count, and it stopped at the second in a row
     assert remaining == [1.9]
@@ -34,7 +34,7 @@ def test_a_machine_that_stays_busy_delays_a_phase_by_the_maximum_wait_only(capsy
         time.sleep(0.02)
         return 1.5
 
-    waited = bench_run.wait_until_quiet(threshold=0.25, max_wait=0.2, sample=busy)
+    waited = bench_machine.wait_until_quiet(threshold=0.25, max_wait=0.2, sample=busy)
 
     assert 0.2 <= waited < 1.0
     assert "the machine was still busy after 0.2 s" in capsys.readouterr().out
@@ -52,7 +52,7 @@ def test_busy_cores_sees_a_core_kept_busy():
     spinner.start()
     try:
         # when the machine's CPU is sampled
-        busy = bench_run.busy_cores(0.5)
+        busy = bench_machine.busy_cores(0.5)
     finally:
         stop.set()
         spinner.join()

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bench import run as bench_run
+from bench import report as bench_report
 from bench.stack import Stack
 from common.testing.processes import process_state
 
@@ -70,7 +70,7 @@ def test_the_post_targets_are_also_judged_with_the_saga_paused():
     }
 
     # when the verdicts are drawn
-    verdicts = {name: met for name, _, met in bench_run.verdicts(report)}
+    verdicts = {name: met for name, _, met in bench_report.verdicts(report)}
 
     # then both readings are there, each judged on its own figures
     assert verdicts["booking POST ≥ 40% of the bare seat-hold view"] is False
