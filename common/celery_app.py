@@ -18,9 +18,9 @@ def create_celery_app(service_name: str) -> Celery:
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks()
     # Every worker also consumes its service's queue of events (<service>.events), no flag needed.
-    from common.events.consumer import EventsConsumerStep
+    from common.events.lanes import EventLanesStep
 
-    app.steps["consumer"].add(EventsConsumerStep)
+    app.steps["worker"].add(EventLanesStep)
     task_prerun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
     task_postrun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
     worker_init.connect(_bound_statements_in_this_worker, weak=False, dispatch_uid="common.celery_app.bound_statements")

@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "CONSUMER_MAX_ATTEMPTS": 8,
     "CONSUMER_RETRY_DELAY": 1.0,
     "CONSUMER_RETRY_DELAY_MAX": 10.0,
+    # Events applied at once by a worker (common/events/lanes.py), each aggregate's in order.
+    "CONSUMER_LANES": 4,
+    "CONSUMER_PREFETCH_PER_LANE": 4,
 }
 
 

@@ -1,9 +1,9 @@
 """Consumes this service's queue ``<service>.events`` inside its Celery worker.
 
-``EventsConsumerStep`` is a Celery consumer bootstep, installed by ``create_celery_app``, so
-``celery -A <service>_service worker`` consumes events with no extra flag. Each message is the
-raw JSON envelope the relay published. One message at a time (prefetch 1), acknowledged only
-after its outcome is settled:
+``common.events.lanes`` runs it in the Celery worker (``create_celery_app`` installs its step, so
+``celery -A <service>_service worker`` consumes events with no extra flag), several events at once
+and each aggregate's in order. Each message is the raw JSON envelope the relay published,
+acknowledged only after its outcome is settled:
 
 - applied / duplicate / ignored (no handler here, or a type this version does not know) → ack;
 - ``EventSchemaError`` or a body that is not an envelope (poison) → dead-letter queue, ack;
@@ -26,11 +26,10 @@ import logging
 import time
 from typing import Any
 
-from celery import bootsteps
 from kombu import Consumer, Producer
 
 from .broker import broker_pool
-from .conf import consumed_types, dead_queue_name, events_settings, queue_name, service_name
+from .conf import dead_queue_name, events_settings, queue_name, service_name
 from .topology import dead_letter_queue, declare_all, events_queue
 
 logger = logging.getLogger(__name__)
@@ -151,8 +150,8 @@ class EventHandlerRunner:
         delay = retry_delay(count)
         message_id = message.properties.get("message_id")
         logger.warning("event %s on %s %s, retrying in %.1fs: %r", message_id, self.queue, why, delay, error)
-        # Prefetch is 1, so this pause holds back only this consumer; the message stays
-        # unacked meanwhile, so a crash now means a redelivery, never a loss.
+        # This pause holds back only this lane (and the aggregates that share it); the message
+        # stays unacked meanwhile, so a crash now means a redelivery, never a loss.
         time.sleep(delay)
         self.republish(message, self.queue, {header: count, ERROR_HEADER: _describe(error)})
         message.ack()
@@ -235,18 +234,6 @@ def _event_type(message) -> str:
 
 def _describe(error: BaseException) -> str:
     return f"{error.__class__.__name__}: {error}"[:1000]
-
-
-class EventsConsumerStep(bootsteps.ConsumerStep):
-    """Consumes ``<service>.events`` in the worker; nothing for a service that consumes nothing."""
-
-    def get_consumers(self, channel):
-        if not consumed_types():
-            logger.info("%s consumes no events; no events consumer started", service_name())
-            return []
-        runner = EventHandlerRunner()
-        logger.info("consuming %s (%s)", runner.queue, ", ".join(consumed_types()))
-        return [runner.consumer(channel)]
 
 
 def dead_letter_count(service: str | None = None, *, connect_timeout: float | None = None) -> int:

@@ -223,7 +223,12 @@ def _publish(producer: Producer, row: OutboxEvent, confirm_timeout: float) -> No
         content_encoding="utf-8",
         delivery_mode=2,
         message_id=str(row.event_id),
-        headers={"x-event-type": row.type, "x-producer": row.envelope.get("producer", "")},
+        # The consumer's lane: one aggregate's events are applied in the order they were sent.
+        headers={
+            "x-event-type": row.type,
+            "x-producer": row.envelope.get("producer", ""),
+            "x-aggregate-id": str(row.aggregate_id),
+        },
         retry=False,
         confirm_timeout=confirm_timeout,
     )

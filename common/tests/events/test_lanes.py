@@ -1,0 +1,168 @@
+"""The worker's lanes: events applied in parallel, each aggregate's in order, every one acked once."""
+
+import json
+import random
+import threading
+import time
+import uuid
+
+import pytest
+from kombu import Producer
+from kombu.pools import connections
+
+from common.events import types
+from common.events.broker import broker_connection
+from common.events.conf import queue_name, service_name
+from common.events.consumer import EventHandlerRunner
+from common.events.lanes import AGGREGATE_HEADER, EventLanes, lane_of
+from common.events.models import InboxEvent
+from common.events.testing import make_envelope
+from common.events.topology import declare_all, exchange
+from common.tests.app.models import Counter
+from common.tests.events.support import events_queue_size, payment_data, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def send(envelopes_with_aggregates: list[tuple[dict, str]]) -> None:
+    """Publish as the relay does: to the exchange, with the aggregate in a header."""
+    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+        declare_all(conn.default_channel)
+        producer = Producer(conn.default_channel, auto_declare=False)
+        for envelope, aggregate in envelopes_with_aggregates:
+            producer.publish(
+                json.dumps(envelope),
+                exchange=exchange(),
+                routing_key=envelope["type"],
+                content_type="application/json",
+                delivery_mode=2,
+                message_id=envelope["id"],
+                headers={"x-event-type": envelope["type"], AGGREGATE_HEADER: aggregate},
+            )
+
+
+def event(aggregate: str, sequence: int) -> tuple[dict, str]:
+    envelope = make_envelope(types.PAYMENT_SUCCEEDED, payment_data())
+    envelope["data"]["sequence"] = sequence  # read by the recording runner only
+    return envelope, aggregate
+
+
+class RecordingRunner:
+    """Stands in for EventHandlerRunner: records what each lane applied, and when; acks it."""
+
+    def __init__(self, hold: str | None = None, pause: float = 0.0):
+        self.service = service_name()
+        self.queue = queue_name(self.service)
+        self.hold = hold  # this aggregate's first event waits for `released`
+        self.released = threading.Event()
+        self.pause = pause
+        self.applied: list[tuple[str, int, str]] = []
+        self._lock = threading.Lock()
+
+    def on_message(self, message) -> None:
+        body = json.loads(message.body)
+        aggregate = message.headers[AGGREGATE_HEADER]
+        if aggregate == self.hold and not self.released.is_set():
+            self.released.wait(20)
+        if self.pause:
+            time.sleep(random.uniform(0, self.pause))
+        with self._lock:
+            self.applied.append((aggregate, body["data"]["sequence"], threading.current_thread().name))
+        message.ack()
+
+
+@pytest.fixture
+def running():
+    started = []
+
+    def start(runner, lanes: int = 4) -> EventLanes:
+        consumer = EventLanes(runner, lanes=lanes, prefetch_per_lane=4)
+        consumer.start()
+        started.append(consumer)
+        return consumer
+
+    yield start
+    for consumer in started:
+        consumer.stop()
+
+
+def aggregates_in_distinct_lanes(count: int, lanes: int) -> list[str]:
+    chosen: dict[int, str] = {}
+    while len(chosen) < count:
+        aggregate = str(uuid.uuid4())
+        chosen.setdefault(lane_of(type("M", (), {"headers": {AGGREGATE_HEADER: aggregate}})(), lanes), aggregate)
+    return list(chosen.values())
+
+
+def test_an_aggregate_waiting_on_its_event_holds_up_no_other_aggregate(running):
+    # given an event whose handling waits, then five events of another aggregate in another lane
+    slow, other = aggregates_in_distinct_lanes(2, lanes=4)
+    runner = RecordingRunner(hold=slow)
+    running(runner)
+    send([event(slow, 0)] + [event(other, n) for n in range(5)])
+
+    # when the first is still waiting, the other five are applied
+    assert wait_for(lambda: len(runner.applied) == 5, timeout=20)
+    assert [(a, n) for a, n, _ in runner.applied] == [(other, n) for n in range(5)]
+
+    # then, released, the waiting one is applied too, and every message was acked
+    runner.released.set()
+    assert wait_for(lambda: len(runner.applied) == 6, timeout=20)
+    assert wait_for(lambda: events_queue_size() == 0, timeout=20)
+
+
+def test_each_aggregates_events_are_applied_in_the_order_sent_across_parallel_lanes(running):
+    # given 8 aggregates' events interleaved, 25 each, with handlers of uneven duration
+    aggregates = [str(uuid.uuid4()) for _ in range(8)]
+    runner = RecordingRunner(pause=0.004)
+    running(runner)
+    send([event(aggregate, n) for n in range(25) for aggregate in aggregates])
+
+    # when all 200 are applied
+    assert wait_for(lambda: len(runner.applied) == 200, timeout=60)
+
+    # then each aggregate's came in its own order, from more than one lane, all acked
+    for aggregate in aggregates:
+        assert [n for a, n, _ in runner.applied if a == aggregate] == list(range(25))
+    assert len({lane for _, _, lane in runner.applied}) > 1
+    assert wait_for(lambda: events_queue_size() == 0, timeout=20)
+
+
+def test_the_real_handler_applies_each_of_200_events_delivered_three_times_once(running):
+    # given 200 events of 20 aggregates, each put on the queue three times in a random order
+    aggregates = [str(uuid.uuid4()) for _ in range(20)]
+    deliveries = [event(aggregates[n % 20], n) for n in range(200)]
+    deliveries = deliveries * 3
+    random.shuffle(deliveries)
+    send(deliveries)
+
+    # when the lanes run the service's own handling (inbox, handler, ack)
+    running(EventHandlerRunner())
+
+    # then each payment was counted once, each event is in the inbox once, the queue is empty
+    assert wait_for(lambda: InboxEvent.objects.count() == 200 and events_queue_size() == 0, timeout=90)
+    counts = dict(Counter.objects.values_list("key", "value"))
+    assert counts == {envelope["data"]["payment_id"]: 1 for envelope, _ in deliveries}
+
+
+def test_stopping_finishes_the_event_in_hand_and_gives_the_waiting_ones_back(running):
+    # given ten events of one aggregate, the first being handled when the worker stops
+    aggregate = str(uuid.uuid4())
+    runner = RecordingRunner(hold=aggregate)
+    lanes = running(runner)
+    send([event(aggregate, n) for n in range(10)])
+    assert wait_for(lambda: events_queue_size() == 0, timeout=20)  # all delivered (unacked)
+
+    # when the worker stops while the first one is in hand (released a moment later)
+    threading.Timer(0.5, runner.released.set).start()
+    lanes.stop()
+
+    # then that one was applied and acked; the other nine are back on the queue for the next worker
+    assert [n for _, n, _ in runner.applied] == [0]
+    assert wait_for(lambda: events_queue_size() == 9, timeout=20)
+
+
+def test_messages_that_name_no_aggregate_share_one_lane():
+    message = type("M", (), {"headers": {}})()
+
+    assert lane_of(message, 4) == 0
