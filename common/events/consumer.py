@@ -26,11 +26,11 @@ import logging
 import time
 from typing import Any
 
-from kombu import Consumer, Producer
+from kombu import Producer
 
 from .broker import broker_pool
 from .conf import dead_queue_name, events_settings, queue_name, service_name
-from .topology import dead_letter_queue, declare_all, events_queue
+from .topology import dead_letter_queue, declare_all
 
 logger = logging.getLogger(__name__)
 
@@ -73,17 +73,6 @@ class EventHandlerRunner:
     @property
     def dead_queue(self) -> str:
         return dead_queue_name(self.service)
-
-    def consumer(self, channel) -> Consumer:
-        declare_all(channel)
-        return Consumer(
-            channel,
-            queues=[events_queue(self.service)],
-            on_message=self.on_message,
-            prefetch_count=1,
-            no_ack=False,
-            auto_declare=True,
-        )
 
     def on_message(self, message) -> None:
         from . import metrics

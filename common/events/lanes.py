@@ -30,11 +30,12 @@ from kombu.mixins import ConsumerMixin
 
 from .broker import broker_connection
 from .conf import consumed_types, events_settings, service_name
-from .topology import declare_all, events_queue
+from .topology import AGGREGATE_HEADER, declare_all, events_queue
+
+__all__ = ["AGGREGATE_HEADER", "EventLanes", "EventLanesStep", "lane_of"]
 
 logger = logging.getLogger(__name__)
 
-AGGREGATE_HEADER = "x-aggregate-id"
 # How often the connection's thread stops reading to settle what the lanes finished.
 SETTLE_INTERVAL = 0.05
 HEARTBEAT_SECONDS = 60

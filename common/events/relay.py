@@ -34,7 +34,7 @@ from . import metrics
 from .broker import broker_pool
 from .conf import events_settings
 from .models import OutboxEvent
-from .topology import declare_all, exchange
+from .topology import AGGREGATE_HEADER, declare_all, exchange
 
 logger = logging.getLogger(__name__)
 
@@ -223,11 +223,10 @@ def _publish(producer: Producer, row: OutboxEvent, confirm_timeout: float) -> No
         content_encoding="utf-8",
         delivery_mode=2,
         message_id=str(row.event_id),
-        # The consumer's lane: one aggregate's events are applied in the order they were sent.
         headers={
             "x-event-type": row.type,
             "x-producer": row.envelope.get("producer", ""),
-            "x-aggregate-id": str(row.aggregate_id),
+            AGGREGATE_HEADER: str(row.aggregate_id),
         },
         retry=False,
         confirm_timeout=confirm_timeout,

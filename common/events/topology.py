@@ -14,6 +14,10 @@ from kombu.common import maybe_declare
 from .catalogue import EVENT_TYPES
 from .conf import consumed_types, dead_queue_name, events_settings, queue_name, service_name
 
+# Set by the relay on every message: the consumer's lane (common/events/lanes.py) is chosen by it,
+# so one aggregate's events are applied in the order they were sent.
+AGGREGATE_HEADER = "x-aggregate-id"
+
 
 def exchange() -> Exchange:
     return Exchange(events_settings()["EXCHANGE"], type="topic", durable=True)

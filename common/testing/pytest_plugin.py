@@ -7,6 +7,8 @@ database already there (keepdb) and only migrates it.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from .infrastructure import postgres_admin_url, require_postgres_admin, require_rabbitmq, require_redis
@@ -76,3 +78,26 @@ def own_database_accepting(settings):
 
     yield accepting
     accepting(True)
+
+
+@contextlib.contextmanager
+def database_down_until_first_retry(accepting):
+    """This service's database closed until a Celery task first retries, opened by that retry.
+
+    Yields the kwargs of each run that asked for a retry (the first run's are the caller's own).
+    ``accepting`` is the ``own_database_accepting`` fixture's function.
+    """
+    from celery.signals import task_retry
+
+    retried_with: list[dict] = []
+
+    def reopen(**kwargs):
+        retried_with.append(dict(kwargs["request"].kwargs))
+        accepting(True)
+
+    task_retry.connect(reopen, weak=False)
+    accepting(False)
+    try:
+        yield retried_with
+    finally:
+        task_retry.disconnect(reopen)

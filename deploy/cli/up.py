@@ -101,7 +101,7 @@ def run(args) -> int:
         print("all processes stopped.", flush=True)
 
 
-def _fresh_metrics_dir(service) -> Path:
+def _fresh_metrics_dir(service: system.Service) -> Path:
     # Counters start at zero with the processes: a previous run's files would be summed in.
     directory = system.metrics_dir(service)
     shutil.rmtree(directory, ignore_errors=True)

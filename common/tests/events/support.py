@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from kombu import Consumer
 from kombu.pools import connections
 
 from common.config.paths import REPO_ROOT
@@ -68,8 +69,9 @@ def drain(*, expected: int | None = None, idle: float = 1.0, timeout: float = 60
             handled += 1
             quiet_since = time.monotonic()
 
-        consumer = runner.consumer(channel)
-        consumer.on_message = on_message
+        declare_all(channel)
+        consumer = Consumer(channel, queues=[events_queue(runner.service)], on_message=on_message, no_ack=False)
+        consumer.qos(prefetch_count=1)  # one at a time, in this thread: the runner alone, without lanes
         with consumer:
             while time.monotonic() < deadline:
                 if expected is not None and handled >= expected:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from common.events import types
 from common.events.testing import deliver, published
+from common.testing.pytest_plugin import database_down_until_first_retry
 from notification_service.notifications import services
 from notification_service.notifications.models import Notification
 from notification_service.notifications.tasks import resend_stale, send_notification
@@ -234,23 +235,11 @@ def test_stale_pending_notifications_are_enqueued_again(run_on_commit, smtp):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_send_that_meets_its_database_down_is_retried_and_sent_once(smtp, own_database_accepting):
-    from celery.signals import task_retry
-
     # given a pending ticket, and the service's database refusing connections until the first retry
     notification = NotificationFactory()
-    retried_with = []
-
-    def reopen(**kwargs):
-        retried_with.append(dict(kwargs["request"].kwargs))
-        own_database_accepting(True)
-
-    task_retry.connect(reopen, weak=False)
-    own_database_accepting(False)
-    try:
+    with database_down_until_first_retry(own_database_accepting) as retried_with:
         # when its task runs
         send_notification.apply(args=[str(notification.id)]).get()
-    finally:
-        task_retry.disconnect(reopen)
 
     # then it was retried once, after the database failed it, and the message left once
     assert retried_with == [{}]  # the first run's kwargs; its retry carries database_retries=1

@@ -14,6 +14,7 @@ from common.events.envelope import EventSchemaError
 from common.events.models import InboxEvent
 from common.events.testing import deliver, published
 from common.testing.infrastructure import closed_port
+from common.testing.pytest_plugin import database_down_until_first_retry
 from payment_service.payments import services
 from payment_service.payments.models import Payment, SimulatedCharge, SimulatedRefund
 from payment_service.payments.providers import simulated
@@ -253,8 +254,6 @@ def test_a_crash_between_the_provider_charge_and_our_commit_charges_once(commit,
 def test_a_task_that_meets_its_database_down_is_retried_and_takes_effect_once(
     commit, enqueued, own_database_accepting, task
 ):
-    from celery.signals import task_retry
-
     # given a pending payment (or a paid one whose booking was cancelled), and the service's
     # database refusing connections until the task's first retry
     if task == "charge":
@@ -264,19 +263,9 @@ def test_a_task_that_meets_its_database_down_is_retried_and_takes_effect_once(
         created, payment = paid_booking(commit, enqueued)
         commit(types.BOOKING_CANCELLED, booking_cancelled_data(created))
         run, effects = refund_payment, ("refunded", ["succeeded"], 1)
-    retried_with = []
-
-    def reopen(**kwargs):
-        retried_with.append(kwargs["request"].kwargs)
-        own_database_accepting(True)
-
-    task_retry.connect(reopen, weak=False)
-    own_database_accepting(False)
-    try:
+    with database_down_until_first_retry(own_database_accepting) as retried_with:
         # when the task runs
         run.apply(args=[str(payment.id)]).get()
-    finally:
-        task_retry.disconnect(reopen)
 
     # then it was retried once, after the database failed it, and took effect once
     assert retried_with == [{}]  # the first run's kwargs; its retry carries database_retries=1
