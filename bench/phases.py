@@ -113,7 +113,9 @@ def idle_phase(seconds: float) -> dict:
     return {"seconds": seconds, "cpu_ms_per_second": used}
 
 
-def booking_post_alone_phase(tokens: Tokens, seconds: float, write_rate: float) -> tuple[dict, dict, dict]:
+def booking_post_alone_phase(
+    tokens: Tokens, seconds: float, write_rate: float, profile_dir: Path | None = None
+) -> tuple[dict, dict, dict, dict]:
     """The booking POST with the saga paused, then the saga alone on the backlog it left.
 
     Every POST starts a saga (payment, confirmation, ticket, e-mail) that costs the two cores
@@ -122,6 +124,10 @@ def booking_post_alone_phase(tokens: Tokens, seconds: float, write_rate: float) 
     path (gateway, booking web, PostgreSQL, the relay to RabbitMQ), the same work the bare
     seat-hold view is the baseline of. Then the workers continue, and the time until every booking
     is final gives the saga's own rate with the whole machine to itself.
+
+    With ``profile_dir``, py-spy samples the booking web processes during the POSTs at the target
+    rate, only samples holding the GIL and every thread (the relay thread is the POST's work too):
+    where the POST's own CPU goes. Returns the two phases, the saga's drain and those hot frames.
     """
     planner = SeatPlanner(showtime_plan())  # afresh: seats the earlier phases planned may still be free
     rate = TARGETS["booking_post_rate"]
@@ -130,6 +136,8 @@ def booking_post_alone_phase(tokens: Tokens, seconds: float, write_rate: float) 
     booking_db = db_url(bench_database(SERVICES["booking"]))
     with STACK.saga_paused() as paused:
         log(f"saga paused: {len(paused)} worker and beat processes stopped")
+        web_pids = STACK.pids().get("booking web", []) if profile_dir else []
+        outputs = profile(web_pids, int(seconds) + 2, profile_dir, "booking-post-alone", gil=True) if web_pids else []
         _, at_target = run_phase(
             "booking POST at 150/s, saga paused", GATEWAY_PORT, at_target_requests, rate, seconds, drain_seconds=30
         )
@@ -151,7 +159,7 @@ def booking_post_alone_phase(tokens: Tokens, seconds: float, write_rate: float) 
         "bookings_per_second": round((pending - left) / drain_seconds, 1),
     }
     log(f"  → saga alone: {drain}")
-    return at_target, capacity, drain
+    return at_target, capacity, drain, (hot_frames(outputs, marker=None) if outputs else {})
 
 
 def saga_phase(

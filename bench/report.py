@@ -146,6 +146,11 @@ def markdown(report: dict) -> str:
                 title = (
                     f"Profile of the {phase[6:]} processes in the saga ({frames['samples']} samples holding the GIL)"
                 )
+            elif phase == "booking_post_alone":
+                title = (
+                    "Profile of the booking web processes during the POST at target, saga paused "
+                    f"({frames['samples']} samples holding the GIL, every thread)"
+                )
             else:
                 title = f"Profile of the booking web workers during {phase} ({frames['samples']} samples in requests)"
             lines += ["", title + ", share of samples:", ""]

@@ -234,8 +234,10 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
     saga_drain = None
     if "booking_post_alone" in args.phases:
         quiet("booking_post_alone_at_target")
-        alone = phase.booking_post_alone_phase(tokens, seconds, args.write_rate)
-        phases["booking_post_alone_at_target"], phases["booking_post_alone_capacity"], saga_drain = alone
+        alone = phase.booking_post_alone_phase(tokens, seconds, args.write_rate, run_dir if args.profile else None)
+        phases["booking_post_alone_at_target"], phases["booking_post_alone_capacity"], saga_drain, frames = alone
+        if frames:
+            hot["booking_post_alone"] = frames
     sampler.stopping.set()
     log("waiting for the saga backlog to settle (≤ 120 s) …")
     backlog = wait_until_settled(120, poll_seconds=2.0)
