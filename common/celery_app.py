@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
+from celery.exceptions import Retry
 from celery.signals import task_postrun, task_prerun, worker_init
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.db.backends.signals import connection_created
+
+logger = logging.getLogger(__name__)
+
+# The service's own database went away (restarted, refusing connections, the session ended).
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def create_celery_app(service_name: str) -> Celery:
@@ -21,8 +28,8 @@ def create_celery_app(service_name: str) -> Celery:
     from common.events.lanes import EventLanesStep
 
     app.steps["worker"].add(EventLanesStep)
-    task_prerun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
-    task_postrun.connect(_database_lifecycle, weak=False, dispatch_uid="common.celery_app.database_lifecycle")
+    task_prerun.connect(_before_task, weak=False, dispatch_uid="common.celery_app.before_task")
+    task_postrun.connect(_after_task, weak=False, dispatch_uid="common.celery_app.after_task")
     worker_init.connect(_bound_statements_in_this_worker, weak=False, dispatch_uid="common.celery_app.bound_statements")
     worker_init.connect(_serve_metrics_of_this_worker, weak=False, dispatch_uid="common.celery_app.serve_metrics")
     return app
@@ -58,15 +65,43 @@ def _set_statement_timeout(sender, connection, **kwargs) -> None:
             cursor.execute(f"SET statement_timeout = {milliseconds}")
 
 
-def _database_lifecycle(task=None, **kwargs) -> None:
-    """A task gets the database lifecycle Django gives a request.
+def _before_task(task=None, **kwargs) -> None:
+    """A task gets the database lifecycle Django gives a request (see ``_after_task``)."""
+    if not _is_eager(task):
+        close_old_connections()
 
-    Before and after it, the connection is dropped only if it had an error, is in the wrong
-    autocommit state or is older than ``CONN_MAX_AGE``; otherwise it is kept and health-checked at
-    its next use (``CONN_HEALTH_CHECKS``). Celery's own Django fix-up would close it after every
-    task (celery/celery#4116), a new PostgreSQL backend per task; ``CELERY_DB_REUSE_MAX`` in
+
+def _after_task(task=None, **kwargs) -> None:
+    """The connection is dropped only if it had an error, is in the wrong autocommit state or is
+    older than ``CONN_MAX_AGE``; otherwise it is kept and health-checked at its next use
+    (``CONN_HEALTH_CHECKS``). Celery's own Django fix-up would close it after every task
+    (celery/celery#4116), a new PostgreSQL backend per task; ``CELERY_DB_REUSE_MAX`` in
     ``common.config.celery`` turns that down to a recycle every thousand tasks.
     """
-    if task is not None and getattr(task.request, "is_eager", False):
-        return  # an eager task runs in its caller's transaction (tests): not ours to close
-    close_old_connections()
+    if not _is_eager(task):
+        close_old_connections()
+
+
+def _is_eager(task) -> bool:
+    # An eager task runs in its caller's transaction (tests): its connection is not ours to close.
+    return task is not None and getattr(task.request, "is_eager", False)
+
+
+def retry_after_database_error(
+    task, exc: Exception, *, subject: str, database_retries: int, max_retries: int, countdown: float, left_to: str
+) -> Retry | None:
+    """``task`` once more after ``countdown`` seconds, its ``database_retries`` keyword one higher:
+    counted apart from its other retries (a provider's, say), whose budget a database outage
+    should not spend. ``None`` once ``max_retries`` are spent: the work stays as it was, for
+    ``left_to`` (the sweep that finds it again), and the caller returns.
+    """
+    if database_retries >= max_retries:
+        logger.warning("%s of %s: the database stayed unavailable; left to %s", task.name, subject, left_to)
+        return None
+    logger.warning("%s of %s: database unavailable (%s); retrying in %.1fs", task.name, subject, exc, countdown)
+    return task.retry(
+        exc=exc,
+        countdown=countdown,
+        kwargs={**task.request.kwargs, "database_retries": database_retries + 1},
+        throw=False,
+    )

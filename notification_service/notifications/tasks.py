@@ -5,16 +5,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+
+from common.celery_app import DATABASE_ERRORS, retry_after_database_error
 
 from . import services
 
 logger = logging.getLogger(__name__)
-
-# Our own database went away: the row lock and the attempt rolled back with the transaction, so
-# the task can simply run again. (Had the message already left when the commit failed, it goes
-# once more: delivery is at least once, as with the stale sweep.)
-DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 @shared_task(
@@ -28,18 +24,22 @@ def send_notification(self, notification_id: str, database_retries: int = 0) -> 
     try:
         delivery = services.notification_deliver(notification_id=notification_id)
     except DATABASE_ERRORS as exc:
+        # The row lock and the attempt rolled back with the transaction, so the task can simply
+        # run again. (Had the message already left when the commit failed, it goes once more:
+        # delivery is at least once, as with the stale sweep.) Given up, it is still pending.
         conf = services.notification_settings()
-        if database_retries >= conf["DATABASE_MAX_RETRIES"]:
-            # Not lost: still pending, so resend_stale enqueues it again (STALE_PENDING_MINUTES).
-            logger.warning("notification %s: the database stayed unavailable; left to resend_stale", notification_id)
+        retry = retry_after_database_error(
+            self,
+            exc,
+            subject=f"notification {notification_id}",
+            database_retries=database_retries,
+            max_retries=conf["DATABASE_MAX_RETRIES"],
+            countdown=min(conf["DATABASE_RETRY_BACKOFF_SECONDS"] * 2**database_retries, 60),
+            left_to="resend_stale",
+        )
+        if retry is None:
             return "database_unavailable"
-        countdown = min(conf["DATABASE_RETRY_BACKOFF_SECONDS"] * 2**database_retries, 60)
-        logger.warning("notification %s: database unavailable (%s); retrying in %ss", notification_id, exc, countdown)
-        raise self.retry(
-            exc=exc,
-            countdown=countdown,
-            kwargs={**self.request.kwargs, "database_retries": database_retries + 1},
-        ) from exc
+        raise retry from exc
     if delivery.outcome is services.DeliveryOutcome.RETRY:
         raise self.retry(countdown=delivery.retry_in)
     return delivery.outcome.value

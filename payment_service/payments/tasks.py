@@ -7,19 +7,15 @@ import logging
 import random
 
 from celery import shared_task
-from celery.exceptions import Retry
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+
+from common.celery_app import DATABASE_ERRORS, retry_after_database_error
 
 from .models import Payment
 from .providers import TransientProviderError
 from .services import payment_charge, payment_charge_give_up, payment_refund, payments_sweep_stuck
 
 logger = logging.getLogger(__name__)
-
-# Our own database went away (before the provider call or after it): running the task again is
-# safe, since the provider answers a repeated idempotency key with the first charge or refund.
-DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def backoff_seconds(retries: int) -> float:
@@ -28,25 +24,28 @@ def backoff_seconds(retries: int) -> float:
     return delay * (1 + random.random() / 4)  # noqa: S311 - jitter, not cryptography
 
 
-def retry_after_database_error(task, exc: Exception, *, payment_id: str, database_retries: int) -> Retry | None:
-    """The task again after a backoff, counted apart from the provider's retries; ``None`` once
-    ``PAYMENT_DATABASE_MAX_RETRIES`` are spent (the payment stays as it is, for the sweeper)."""
-    if database_retries >= settings.PAYMENT_DATABASE_MAX_RETRIES:
-        logger.warning("%s of payment %s: the database stayed unavailable; left to the sweeper", task.name, payment_id)
-        return None
-    countdown = backoff_seconds(database_retries)
-    logger.warning(
-        "%s of payment %s: database unavailable (%s); retrying in %.1fs", task.name, payment_id, exc, countdown
-    )
-    return task.retry(
-        exc=exc,
-        countdown=countdown,
-        kwargs={**task.request.kwargs, "database_retries": database_retries + 1},
-        throw=False,
+def retry_after_our_database_error(task, exc: Exception, *, payment_id: str, database_retries: int):
+    """Running the task again is safe: the provider answers a repeated idempotency key with the
+    first charge or refund. Once ``PAYMENT_DATABASE_MAX_RETRIES`` are spent the payment stays as
+    it is, for the sweeper."""
+    return retry_after_database_error(
+        task,
+        exc,
+        subject=f"payment {payment_id}",
+        database_retries=database_retries,
+        max_retries=settings.PAYMENT_DATABASE_MAX_RETRIES,
+        countdown=backoff_seconds(database_retries),
+        left_to="the sweeper",
     )
 
 
-@shared_task(name="payment.payments.charge", bind=True, max_retries=None, soft_time_limit=60, time_limit=90)
+@shared_task(
+    name="payment.payments.charge",
+    bind=True,
+    max_retries=None,
+    soft_time_limit=60,
+    time_limit=90,
+)
 def charge_payment(self, payment_id: str, database_retries: int = 0) -> None:
     try:
         payment_charge(payment_id=payment_id)
@@ -60,12 +59,18 @@ def charge_payment(self, payment_id: str, database_retries: int = 0) -> None:
             return
         raise self.retry(exc=exc, countdown=backoff_seconds(provider_retries)) from exc
     except DATABASE_ERRORS as exc:
-        retry = retry_after_database_error(self, exc, payment_id=payment_id, database_retries=database_retries)
+        retry = retry_after_our_database_error(self, exc, payment_id=payment_id, database_retries=database_retries)
         if retry is not None:
             raise retry from exc
 
 
-@shared_task(name="payment.payments.refund", bind=True, max_retries=None, soft_time_limit=60, time_limit=90)
+@shared_task(
+    name="payment.payments.refund",
+    bind=True,
+    max_retries=None,
+    soft_time_limit=60,
+    time_limit=90,
+)
 def refund_payment(self, payment_id: str, database_retries: int = 0) -> None:
     try:
         payment_refund(payment_id=payment_id)
@@ -80,7 +85,7 @@ def refund_payment(self, payment_id: str, database_retries: int = 0) -> None:
             return
         raise self.retry(exc=exc, countdown=backoff_seconds(provider_retries)) from exc
     except DATABASE_ERRORS as exc:
-        retry = retry_after_database_error(self, exc, payment_id=payment_id, database_retries=database_retries)
+        retry = retry_after_our_database_error(self, exc, payment_id=payment_id, database_retries=database_retries)
         if retry is not None:
             raise retry from exc
 
