@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 from django.db.backends.signals import connection_created
 
+from common.events.connections import recycle_connection
+
 logger = logging.getLogger(__name__)
 
 # The service's own database went away (restarted, refusing connections, the session ended).
@@ -66,8 +68,18 @@ def _set_statement_timeout(sender, connection, **kwargs) -> None:
 
 
 def _before_task(task=None, **kwargs) -> None:
-    """A task gets the database lifecycle Django gives a request (see ``_after_task``)."""
-    if not _is_eager(task):
+    """A task gets the database lifecycle Django gives a request (see ``_after_task``).
+
+    A task declared with ``retries_database_errors=True`` (it catches ``DATABASE_ERRORS`` and calls
+    ``retry_after_database_error``) also skips Django's health check, a ``SELECT 1`` round trip
+    before its first query: a dead connection fails its first statement instead, the task runs
+    again, and the failed connection is dropped after it, so the check would buy nothing.
+    """
+    if _is_eager(task):
+        return
+    if getattr(task, "retries_database_errors", False):
+        recycle_connection()
+    else:
         close_old_connections()
 
 

@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
     bind=True,
     name="notification.notifications.send",
     max_retries=None,  # bounded by the notification's own attempt count (SEND_MAX_RETRIES)
+    retries_database_errors=True,
     soft_time_limit=60,
     time_limit=90,
 )

@@ -43,6 +43,7 @@ def retry_after_our_database_error(task, exc: Exception, *, payment_id: str, dat
     name="payment.payments.charge",
     bind=True,
     max_retries=None,
+    retries_database_errors=True,
     soft_time_limit=60,
     time_limit=90,
 )
@@ -68,6 +69,7 @@ def charge_payment(self, payment_id: str, database_retries: int = 0) -> None:
     name="payment.payments.refund",
     bind=True,
     max_retries=None,
+    retries_database_errors=True,
     soft_time_limit=60,
     time_limit=90,
 )

@@ -74,6 +74,32 @@ def test_a_task_after_its_connection_was_killed_gets_a_new_one(
     assert second != first
 
 
+@POOLS
+def test_a_task_that_retries_its_database_errors_meets_a_dead_connection_without_a_health_check(
+    settings, rabbitmq_url, events_namespace, tmp_path, pool
+):
+    require_postgres_database(settings)
+    log = tmp_path / "worker.log"
+    worker = _start_one_task_worker(events_namespace, log, pool)
+    try:
+        # given the backend of the worker's connection terminated between two tasks
+        first = _run_task(events_namespace, log)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [first])
+            assert cursor.fetchone() == (True,)
+
+        # when the next task is one declared with retries_database_errors=True
+        retries = _run_task(events_namespace, log, task="common.tests.record_database_retries")
+    finally:
+        stop_worker(worker)
+
+    # then no SELECT 1 ran before it: its first statement met the dead connection, it retried once,
+    # and the retry ran on a new connection
+    assert retries == 1
+    (pid,) = Counter.objects.filter(key__endswith=":pid").values_list("value", flat=True)
+    assert pid != first
+
+
 def test_a_workers_statements_are_bounded_as_its_tasks_are_not(settings, rabbitmq_url, events_namespace, tmp_path):
     require_postgres_database(settings)
     log = tmp_path / "worker.log"
