@@ -78,12 +78,15 @@ def run(args) -> int:
             env["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(service))
             web = system.web_command(service, args.host, args.port_offset)
             web_env = {**env, "GUNICORN_CONTROL_SOCKET": str(system.control_socket(service))}
-            supervisor.start(f"{service.name}.web", web, web_env, cwd=str(system.REPO_ROOT))
+            supervisor.start(f"{service.name}.web", web, _named(web_env, service, "web"), cwd=str(system.REPO_ROOT))
             if not args.no_workers:
+                worker_env, beat_env = _named(env, service, "worker"), _named(env, service, "beat")
                 supervisor.start(
-                    f"{service.name}.worker", system.worker_command(service), env, cwd=str(system.REPO_ROOT)
+                    f"{service.name}.worker", system.worker_command(service), worker_env, cwd=str(system.REPO_ROOT)
                 )
-                supervisor.start(f"{service.name}.beat", system.beat_command(service), env, cwd=str(system.REPO_ROOT))
+                supervisor.start(
+                    f"{service.name}.beat", system.beat_command(service), beat_env, cwd=str(system.REPO_ROOT)
+                )
         gateway_url = _start_gateway(supervisor, services, args.port_offset) if args.gateway else None
         _wait_until_ready(services, supervisor, lambda: stopping, args.port_offset)
         if not stopping:
@@ -99,6 +102,13 @@ def run(args) -> int:
         print("\nstopping …", flush=True)
         supervisor.stop()
         print("all processes stopped.", flush=True)
+
+
+def _named(env: dict[str, str], service: system.Service, role: str) -> dict[str, str]:
+    """The process's PostgreSQL sessions carry its name (``application_name``, from libpq's
+    ``PGAPPNAME``): ``pg_stat_activity`` and the server's log then tell which process each backend
+    serves, ``booking-web`` or ``payment-worker``. A ``PGAPPNAME`` already set wins."""
+    return {"PGAPPNAME": f"{service.name}-{role}", **env}
 
 
 def _fresh_metrics_dir(service: system.Service) -> Path:

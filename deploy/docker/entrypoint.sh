@@ -16,6 +16,10 @@ esac
 PORT="${PORT:-$default_port}"
 
 role="${1:-web}"
+# Its PostgreSQL sessions carry its name (application_name): pg_stat_activity tells booking-web
+# from booking-worker, as under manage_all.py up.
+PGAPPNAME="${PGAPPNAME:-${SERVICE}-${role}}"
+export PGAPPNAME
 case "$role" in
   web)
     exec gunicorn "${PACKAGE}.wsgi:application" -c deploy/gunicorn.conf.py --bind "0.0.0.0:${PORT}" ;;

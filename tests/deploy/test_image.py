@@ -82,6 +82,20 @@ def test_entrypoint_runs_the_teams_commands(tmp_path, role, expected):
     assert result.stdout.strip() == expected
 
 
+@pytest.mark.parametrize(("role", "preset", "expected"), [("worker", None, "payment-worker"), ("web", "mine", "mine")])
+def test_entrypoint_names_the_database_sessions_after_the_service_and_role(tmp_path, role, preset, expected):
+    # A fake celery/gunicorn that prints the PostgreSQL application name its sessions would carry.
+    for tool in ("gunicorn", "celery"):
+        fake = tmp_path / tool
+        fake.write_text('#!/bin/sh\necho "$PGAPPNAME"\n')
+        fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "SERVICE": "payment", **({"PGAPPNAME": preset} if preset else {})}
+
+    result = subprocess.run(["sh", str(ENTRYPOINT), role], env=env, capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == expected
+
+
 def test_entrypoint_runs_any_other_command(tmp_path):
     result = subprocess.run(
         ["sh", str(ENTRYPOINT), "echo", "hello"], env={"PATH": "/usr/bin:/bin", "SERVICE": "auth"},
