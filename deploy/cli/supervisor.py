@@ -42,7 +42,10 @@ class Supervisor:
 
     def start(self, name: str, command: list[str], env: dict[str, str], cwd: str | None = None) -> Process:
         process = Process(name, command, env)
-        # A session of its own: stopping it stops its children too (gunicorn workers, pool).
+        # A process group of its own, so that stopping it stops its children too (gunicorn workers,
+        # a pool), but in this session: where Linux schedules by autogroup (a CPU group per
+        # session, sched(7)), a session per process made each an equal of the others whatever its
+        # nice value, and the saga's workers (nice 10) took as much CPU as the web servers.
         process.popen = subprocess.Popen(
             command,
             env=env,
@@ -50,7 +53,7 @@ class Supervisor:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            process_group=0,
             text=True,
             bufsize=1,
         )
