@@ -45,7 +45,7 @@ class Supervisor:
         # A process group of its own, so that stopping it stops its children too (gunicorn workers,
         # a pool), but in this session: where Linux schedules by autogroup (a CPU group per
         # session, sched(7)), a session per process made each an equal of the others whatever its
-        # nice value, and the saga's workers (nice 10) took as much CPU as the web servers.
+        # nice value, and the saga's workers (niced) took as much CPU as the web servers.
         process.popen = subprocess.Popen(
             command,
             env=env,

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(shutil.which("nice") is None, reason="no nice(1)
 @pytest.mark.parametrize("command", [system.worker_command, system.beat_command])
 @pytest.mark.parametrize(
     ("service", "niceness"),
-    [("booking", 10), ("payment", 10), ("notification", 15), ("movie", 15), ("auth", 15)],
+    [("booking", 5), ("payment", 5), ("notification", 15), ("movie", 15), ("auth", 15)],
 )
 def test_the_saga_runs_before_the_work_nobody_confirms_with(command, service, niceness):
     assert command(SERVICES[service])[:3] == [shutil.which("nice"), "-n", str(niceness)]
