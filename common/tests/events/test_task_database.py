@@ -34,6 +34,13 @@ def _run_task(namespace: str, log, task: str = TASK) -> int:
     return Counter.objects.get(key=key).value
 
 
+def _terminate_backend(pid: int) -> None:
+    """End a worker's PostgreSQL session from outside, as a server restart or an admin would."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        assert cursor.fetchone() == (True,)
+
+
 @POOLS
 def test_tasks_reuse_one_database_connection(settings, rabbitmq_url, events_namespace, tmp_path, pool):
     require_postgres_database(settings)
@@ -61,9 +68,7 @@ def test_a_task_after_its_connection_was_killed_gets_a_new_one(
     try:
         # given the backend of the worker's connection terminated between two tasks
         first = _run_task(events_namespace, log)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [first])
-            assert cursor.fetchone() == (True,)
+        _terminate_backend(first)
 
         # when the next task runs
         second = _run_task(events_namespace, log)
@@ -84,9 +89,7 @@ def test_a_task_that_retries_its_database_errors_meets_a_dead_connection_without
     try:
         # given the backend of the worker's connection terminated between two tasks
         first = _run_task(events_namespace, log)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [first])
-            assert cursor.fetchone() == (True,)
+        _terminate_backend(first)
 
         # when the next task is one declared with retries_database_errors=True
         retries = _run_task(events_namespace, log, task="common.tests.record_database_retries")
