@@ -14,7 +14,7 @@ import pytest
 from .infrastructure import postgres_admin_url, require_postgres_admin, require_rabbitmq, require_redis
 
 
-def _recreate_database(name: str, owner: str) -> None:
+def _drop_database(name: str) -> None:
     import psycopg
     from psycopg import sql
 
@@ -24,6 +24,14 @@ def _recreate_database(name: str, owner: str) -> None:
             [name],
         )
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def _recreate_database(name: str, owner: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    _drop_database(name)
+    with psycopg.connect(postgres_admin_url(), autocommit=True, connect_timeout=5) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner)))
 
 
