@@ -23,6 +23,7 @@ from common.events.envelope import Event
 from common.events.publisher import publish
 
 from .models import Booking, BookingSeat, BookingTransition, IdempotencyKey, ShowtimeReplica, seat_sort_key
+from .selectors import showtime_for_hold
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def booking_create(
         existing = _idempotent_booking(user_id=user_id, key=idempotency_key, body_hash=body_hash)
         if existing is not None:
             return existing, False
-    showtime = ShowtimeReplica.objects.filter(pk=showtime_id, has_snapshot=True).first()
+    showtime = showtime_for_hold(showtime_id=showtime_id)
     if showtime is None:
         raise exceptions.NotFound("Showtime not found.")
     priced = _validated_seats(showtime, seats, timezone.now())

@@ -161,6 +161,21 @@ def test_create_for_an_unknown_showtime_is_404():
     assert_nothing_happened()
 
 
+def test_create_for_a_showtime_known_only_by_its_cancellation_is_404():
+    # given the placeholder a cancellation leaves when it arrives before any snapshot
+    placeholder = ShowtimeReplicaFactory(version=0, has_snapshot=False, status="cancelled", seats=[], prices={})
+
+    # when
+    response = authenticated_client().post(
+        URL, {"showtime_id": str(placeholder.id), "seats": ["A1"], "payment_method": "pm_card_visa"}
+    )
+
+    # then
+    assert response.status_code == status.HTTP_404_NOT_FOUND
+    assert response.json() == {"detail": "Showtime not found."}
+    assert_nothing_happened()
+
+
 def test_create_for_a_cancelled_showtime_is_400():
     showtime = ShowtimeReplicaFactory(status="cancelled")
 
