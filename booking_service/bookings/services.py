@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions, status
 
 from common.api.exceptions import Conflict
+from common.db.inserts import insert_rows
 from common.events import types
 from common.events.envelope import Event
 from common.events.publisher import publish
@@ -79,7 +80,7 @@ def request_hash(*, showtime_id: uuid.UUID, seats: list[str], payment_method: st
 
 
 def _record(booking: Booking, *, from_status: str, cause: str, event: Event | None = None, note: str = "") -> None:
-    BookingTransition.objects.create(
+    entry = BookingTransition(
         booking=booking,
         from_status=from_status,
         to_status=booking.status,
@@ -87,6 +88,7 @@ def _record(booking: Booking, *, from_status: str, cause: str, event: Event | No
         event_id=event.id if event else None,
         note=note,
     )
+    insert_rows([entry])
 
 
 def _note_once(booking: Booking, *, cause: str, note: str, event: Event | None = None) -> None:
@@ -289,11 +291,12 @@ def _booking_insert(
     )
     if idempotency_key:
         # First, so that a concurrent duplicate waits on this row and then finds the booking.
-        IdempotencyKey.objects.create(user_id=user_id, key=idempotency_key, request_hash=body_hash, booking=booking)
-    booking.save(force_insert=True)
+        insert_rows([IdempotencyKey(user_id=user_id, key=idempotency_key, request_hash=body_hash, booking=booking)])
+    # Plain INSERTs (common.db.inserts): on every POST the ORM's compiling cost as much as the SQL.
+    insert_rows([booking])
     # One INSERT, rows in seat order: concurrent requests wait on seats in the same order, so they
     # queue instead of deadlocking; the partial unique index decides.
-    BookingSeat.objects.bulk_create(
+    insert_rows(
         [
             BookingSeat(booking=booking, showtime=showtime, label=label, category=category, price=price)
             for label, category, price in priced

@@ -1,0 +1,1 @@
+"""Database helpers the services' hot paths share."""
