@@ -19,6 +19,7 @@ from rest_framework import exceptions, status
 
 from common.api.exceptions import Conflict
 from common.db.inserts import insert_rows
+from common.db.locks import select_locked
 from common.events import types
 from common.events.envelope import Event
 from common.events.publisher import publish
@@ -142,7 +143,7 @@ def _expire(booking: Booking, *, event: Event | None = None, note: str = "") -> 
 
 
 def _locked_booking(booking_id: uuid.UUID | str) -> Booking | None:
-    return Booking.objects.select_for_update().filter(pk=booking_id).first()
+    return select_locked(Booking, booking_id)  # the saga's steps start here
 
 
 # --- Creating a booking -------------------------------------------------------------------------

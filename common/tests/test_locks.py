@@ -1,0 +1,60 @@
+"""``select_locked`` reads one row and holds its lock to the end of the transaction, on the real server."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
+
+from common.db.locks import select_locked
+from common.tests.app.models import Counter
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_it_returns_the_row_as_a_model_or_none():
+    counter = Counter.objects.create(key="seats", value=3)
+
+    with transaction.atomic():
+        locked = select_locked(Counter, counter.pk)
+        missing = select_locked(Counter, counter.pk + 1000)
+
+    assert (type(locked), locked.pk, locked.key, locked.value) == (Counter, counter.pk, "seats", 3)
+    assert missing is None
+
+
+def test_a_second_transaction_waits_for_the_lock_and_then_sees_the_first_ones_write():
+    # given a row locked and changed by one transaction that has not committed yet
+    counter = Counter.objects.create(key="seats", value=0)
+    locked = threading.Event()
+    seen = {}
+
+    def second():
+        locked.wait(5)
+        with transaction.atomic():
+            started = time.monotonic()
+            row = select_locked(Counter, counter.pk)
+            seen.update(value=row.value, waited=time.monotonic() - started)
+        connection.close()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with transaction.atomic():
+        row = select_locked(Counter, counter.pk)
+        row.value += 1
+        row.save(update_fields=["value"])
+        locked.set()
+        time.sleep(0.3)  # the second transaction is blocked on the row meanwhile
+    thread.join(5)
+
+    # then it waited for the commit and read the new value, not the one before it
+    assert seen["value"] == 1
+    assert seen["waited"] >= 0.2
+
+
+def test_outside_a_transaction_it_refuses_as_select_for_update_does():
+    counter = Counter.objects.create(key="seats")
+
+    with pytest.raises(TransactionManagementError):
+        select_locked(Counter, counter.pk)
