@@ -44,7 +44,8 @@ def showtime_for_hold(*, showtime_id: uuid.UUID) -> ShowtimeReplica | None:
     of 0.75 ms of CPU on the bench VM): ``raw()`` builds the same model from the same row without
     it. The SQL is the same on PostgreSQL and SQLite; the id goes in as the field stores it.
     """
-    sql = f"SELECT * FROM {ShowtimeReplica._meta.db_table} WHERE id = %s AND has_snapshot"  # noqa: S608 - the model's table
+    table = connection.ops.quote_name(ShowtimeReplica._meta.db_table)
+    sql = f"SELECT * FROM {table} WHERE id = %s AND has_snapshot"  # noqa: S608 - the model's table
     showtime_key = ShowtimeReplica._meta.pk.get_db_prep_value(showtime_id, connection)
     return next(iter(ShowtimeReplica.objects.raw(sql, [showtime_key])), None)
 

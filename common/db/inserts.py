@@ -19,8 +19,11 @@ from django.db.models import Field, Model
 
 
 def insert_rows(rows: Sequence[Model], *, using: str = "default") -> None:
-    """INSERT ``rows``, instances of one model, in one statement; an auto primary key (an
-    ``AutoField``) is read back into each instance where the database can return it."""
+    """INSERT ``rows``, instances of one model, in one statement.
+
+    An auto primary key (``AutoField``, ``BigAutoField``) is always the database's: it is left out
+    of the INSERT and read back into each instance where the database can return it.
+    """
     if not rows:
         return
     model = type(rows[0])
