@@ -101,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     from common.events.background import _relay_thread
     from common.testing.pytest_plugin import _drop_database, _recreate_database
 
-    setup_test_environment()
     database = connection.settings_dict
+    if "postgresql" not in database["ENGINE"]:
+        raise SystemExit("bench.hot_path measures on PostgreSQL: set BOOKING_DATABASE_URL (see .ci/run)")
+    setup_test_environment()
     # As the test runs do it: made through the admin connection, owned by the service's role.
     _recreate_database(database["TEST"]["NAME"], database["USER"])
     test_database = connection.creation.create_test_db(verbosity=0, keepdb=True, serialize=False)
