@@ -98,15 +98,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from booking_service.bookings.models import Booking, BookingSeat
     from booking_service.bookings.tests.factories import ShowtimeReplicaFactory
-    from common.events.background import _relay_thread
-    from common.testing.pytest_plugin import _drop_database, _recreate_database
+    from common.events import background
+    from common.testing.pytest_plugin import drop_database, recreate_database
 
     database = connection.settings_dict
     if "postgresql" not in database["ENGINE"]:
         raise SystemExit("bench.hot_path measures on PostgreSQL: set BOOKING_DATABASE_URL (see .ci/run)")
     setup_test_environment()
     # As the test runs do it: made through the admin connection, owned by the service's role.
-    _recreate_database(database["TEST"]["NAME"], database["USER"])
+    recreate_database(database["TEST"]["NAME"], database["USER"])
     test_database = connection.creation.create_test_db(verbosity=0, keepdb=True, serialize=False)
     try:
         seats = _seat_plan(args.seats)
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.rounds + bool(args.profile)):
             BookingSeat.objects.all().delete()
             Booking.objects.all().delete()
-            _relay_thread.drain(10.0)
+            background.drain(10.0)
             requests = _requests(args.posts, showtimes, seats)
             if args.profile and len(per_round) == args.rounds:
                 profiler = cProfile.Profile(time.thread_time)  # CPU, not the wait for PostgreSQL
@@ -137,10 +137,10 @@ def main(argv: list[str] | None = None) -> int:
                     handle.write(out.getvalue())
                 continue
             per_round.append(_round(client, requests) * 1000)
-        _relay_thread.drain(10.0)
+        background.drain(10.0)
     finally:
         connection.close()
-        _drop_database(test_database)
+        drop_database(test_database)
     print(
         f"booking POST, request thread CPU: median {statistics.median(per_round):.3f} ms, "
         f"least {min(per_round):.3f} ms "

@@ -19,7 +19,7 @@ from rest_framework import exceptions, status
 
 from common.api.exceptions import Conflict
 from common.db.inserts import insert_rows
-from common.db.locks import select_locked
+from common.db.selects import select_row
 from common.events import types
 from common.events.envelope import Event
 from common.events.publisher import publish
@@ -143,7 +143,7 @@ def _expire(booking: Booking, *, event: Event | None = None, note: str = "") -> 
 
 
 def _locked_booking(booking_id: uuid.UUID | str) -> Booking | None:
-    return select_locked(Booking, booking_id)  # the saga's steps start here
+    return select_row(Booking, booking_id, for_update=True)  # the saga's steps start here
 
 
 # --- Creating a booking -------------------------------------------------------------------------

@@ -71,6 +71,11 @@ _relay_thread = _RelayThread()
 atexit.register(_relay_thread.drain, 5.0)
 
 
+def drain(timeout: float) -> None:
+    """Wait up to ``timeout`` seconds until every row handed to the relay thread was sent."""
+    _relay_thread.drain(timeout)
+
+
 def relay_soon(position: int) -> None:
     """Send outbox row ``position`` now that its transaction committed (on_commit callback)."""
     if events_settings()["RELAY_IN_BACKGROUND"]:

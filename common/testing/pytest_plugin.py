@@ -14,7 +14,7 @@ import pytest
 from .infrastructure import postgres_admin_url, require_postgres_admin, require_rabbitmq, require_redis
 
 
-def _drop_database(name: str) -> None:
+def drop_database(name: str) -> None:
     import psycopg
     from psycopg import sql
 
@@ -26,11 +26,11 @@ def _drop_database(name: str) -> None:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
 
-def _recreate_database(name: str, owner: str) -> None:
+def recreate_database(name: str, owner: str) -> None:
     import psycopg
     from psycopg import sql
 
-    _drop_database(name)
+    drop_database(name)
     with psycopg.connect(postgres_admin_url(), autocommit=True, connect_timeout=5) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner)))
 
@@ -43,7 +43,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     if "postgresql" not in database["ENGINE"]:
         return
     require_postgres_admin()
-    _recreate_database(database["TEST"]["NAME"], database["USER"])
+    recreate_database(database["TEST"]["NAME"], database["USER"])
 
 
 @pytest.fixture(scope="session")

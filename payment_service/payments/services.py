@@ -22,7 +22,7 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.db.locks import select_locked
+from common.db.selects import select_row
 from common.events import types
 from common.events.publisher import publish
 
@@ -69,7 +69,7 @@ def _enqueue_or_leave_to_sweeper(function, payment_id: uuid.UUID) -> None:
 
 
 def _locked(payment_id: uuid.UUID | str) -> Payment:
-    payment = select_locked(Payment, payment_id)  # every step of a charge or refund starts here
+    payment = select_row(Payment, payment_id, for_update=True)  # every step of a charge or refund starts here
     if payment is None:
         raise Payment.DoesNotExist(f"no payment {payment_id}")
     return payment

@@ -1,4 +1,4 @@
-"""``select_locked`` reads one row and holds its lock to the end of the transaction, on the real server."""
+"""``select_row`` reads one row by key and, asked to, holds its lock to the end of the transaction."""
 
 import threading
 import time
@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 
-from common.db.locks import select_locked
+from common.db.selects import select_row
 from common.tests.app.models import Counter
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -17,8 +17,8 @@ def test_it_returns_the_row_as_a_model_or_none():
     counter = Counter.objects.create(key="seats", value=3)
 
     with transaction.atomic():
-        locked = select_locked(Counter, counter.pk)
-        missing = select_locked(Counter, counter.pk + 1000)
+        locked = select_row(Counter, counter.pk, for_update=True)
+        missing = select_row(Counter, counter.pk + 1000, for_update=True)
 
     assert (type(locked), locked.pk, locked.key, locked.value) == (Counter, counter.pk, "seats", 3)
     assert missing is None
@@ -34,14 +34,14 @@ def test_a_second_transaction_waits_for_the_lock_and_then_sees_the_first_ones_wr
         locked.wait(5)
         with transaction.atomic():
             started = time.monotonic()
-            row = select_locked(Counter, counter.pk)
+            row = select_row(Counter, counter.pk, for_update=True)
             seen.update(value=row.value, waited=time.monotonic() - started)
         connection.close()
 
     thread = threading.Thread(target=second)
     thread.start()
     with transaction.atomic():
-        row = select_locked(Counter, counter.pk)
+        row = select_row(Counter, counter.pk, for_update=True)
         row.value += 1
         row.save(update_fields=["value"])
         locked.set()
@@ -57,4 +57,13 @@ def test_outside_a_transaction_it_refuses_as_select_for_update_does():
     counter = Counter.objects.create(key="seats")
 
     with pytest.raises(TransactionManagementError):
-        select_locked(Counter, counter.pk)
+        select_row(Counter, counter.pk, for_update=True)
+
+
+def test_without_the_lock_it_reads_outside_a_transaction_too():
+    counter = Counter.objects.create(key="seats", value=2)
+
+    row = select_row(Counter, counter.pk)
+
+    assert (row.pk, row.value) == (counter.pk, 2)
+    assert select_row(Counter, counter.pk + 1000) is None
