@@ -8,15 +8,22 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema_rs
 from django.core.serializers.json import DjangoJSONEncoder
-from jsonschema import Draft202012Validator, FormatChecker
 
 from .catalogue import EVENT_TYPES, MAX_DATA_BYTES
 
-_FORMATS = FormatChecker()
-_validators = {name: Draft202012Validator(event.schema, format_checker=_FORMATS) for name, event in EVENT_TYPES.items()}
 
-ENVELOPE_SCHEMA = Draft202012Validator(
+def _validator(schema: dict[str, Any]) -> jsonschema_rs.Draft202012Validator:
+    # jsonschema-rs, not jsonschema: every publish and every receipt runs these, and the compiled
+    # validator takes about 1 µs where jsonschema took 60-130. It also checks every format the
+    # schemas name (jsonschema skipped date-time without an optional package).
+    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+
+
+_validators = {name: _validator(event.schema) for name, event in EVENT_TYPES.items()}
+
+ENVELOPE_SCHEMA = _validator(
     {
         "type": "object",
         "required": ["id", "type", "version", "occurred_at", "producer", "correlation_id", "causation_id", "data"],
@@ -30,8 +37,7 @@ ENVELOPE_SCHEMA = Draft202012Validator(
             "causation_id": {"type": ["string", "null"]},
             "data": {"type": "object"},
         },
-    },
-    format_checker=_FORMATS,
+    }
 )
 
 
@@ -80,9 +86,11 @@ def validate_data(event_type: str, data: dict[str, Any]) -> None:
     validator = _validators.get(event_type)
     if validator is None:
         raise UnknownEventType(f"{event_type!r} is not in the event catalogue")
-    errors = sorted(validator.iter_errors(data), key=lambda error: list(error.path))
-    if errors:
-        details = "; ".join(f"{'.'.join(map(str, error.path)) or '<data>'}: {error.message}" for error in errors)
+    if not validator.is_valid(data):  # the common case costs one call; the details only on failure
+        errors = sorted(validator.iter_errors(data), key=lambda error: list(error.instance_path))
+        details = "; ".join(
+            f"{'.'.join(map(str, error.instance_path)) or '<data>'}: {error.message}" for error in errors
+        )
         raise EventSchemaError(f"{event_type} data does not match its schema: {details}")
     size = len(json.dumps(data).encode())
     if size > MAX_DATA_BYTES:
@@ -92,9 +100,9 @@ def validate_data(event_type: str, data: dict[str, Any]) -> None:
 
 
 def validate_envelope(envelope: dict[str, Any]) -> None:
-    errors = list(ENVELOPE_SCHEMA.iter_errors(envelope))
-    if errors:
-        raise EventSchemaError(f"malformed envelope: {errors[0].message}")
+    if not ENVELOPE_SCHEMA.is_valid(envelope):
+        error = next(iter(ENVELOPE_SCHEMA.iter_errors(envelope)))
+        raise EventSchemaError(f"malformed envelope: {error.message}")
     expected = EVENT_TYPES.get(envelope["type"])
     if expected is not None and envelope["version"] != expected.version:
         raise EventSchemaError(f"{envelope['type']} v{envelope['version']} is not v{expected.version}")

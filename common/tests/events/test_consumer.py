@@ -95,8 +95,9 @@ def _get_dead(service: str = "common"):
         "this is not JSON",
         json.dumps(["a", "list"]),
         json.dumps({"id": "not-a-uuid", "type": types.PAYMENT_SUCCEEDED}),
+        json.dumps({**make_envelope(types.PAYMENT_SUCCEEDED, payment_data()), "occurred_at": "yesterday"}),
     ],
-    ids=["not-json", "not-an-object", "not-an-envelope"],
+    ids=["not-json", "not-an-object", "not-an-envelope", "occurred-at-not-a-date-time"],
 )
 def test_malformed_message_goes_straight_to_the_dead_letter_queue(body):
     # given a message that can never be an event, on this service's queue
