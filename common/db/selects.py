@@ -1,10 +1,11 @@
-"""``select_row``: one row by primary key without the query compiler, locked if asked.
+"""``select_row`` and ``select_values``: the hot paths' small reads without the query compiler.
 
 On the hot paths a one-row read by key (the showtime of every booking POST, the row each step of
 the saga locks first) cost about as much CPU to build and compile as to run (docs/performance.md).
 ``raw()`` builds the same model from the same row. ``for_update`` adds ``FOR UPDATE`` where the
 database has row locks and leaves it out on SQLite (whose writers take the whole file), as
-Django's ``select_for_update`` does.
+Django's ``select_for_update`` does. ``select_values`` reads one column of the rows that match a
+few equalities (the seat labels of a booking, say), which ``values_list`` also compiles each time.
 """
 
 from __future__ import annotations
@@ -31,3 +32,24 @@ def select_row(model: type[M], pk: Any, *, for_update: bool = False, using: str 
     sql = f"SELECT * FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s{lock}"  # noqa: S608 - the model's names
     key = meta.pk.get_db_prep_value(pk, connection)
     return next(iter(model._default_manager.using(using).raw(sql, [key])), None)
+
+
+def select_values(model: type[Model], field_name: str, *, using: str = "default", **equals: Any) -> list[Any]:
+    """The ``field_name`` values of the ``model`` rows whose fields equal ``equals``, in no order.
+
+    Each value goes through the field's ``to_python``, so a UUID is a UUID on SQLite too; meant for
+    plain columns (text, numbers, keys), not for fields that convert on read such as ``JSONField``.
+    """
+    connection = connections[using]
+    meta = model._meta
+    field = meta.get_field(field_name)
+    conditions = [(meta.get_field(name), value) for name, value in equals.items()]
+    if not conditions:
+        raise ValueError("select_values needs at least one condition")
+    quote = connection.ops.quote_name
+    where = " AND ".join(f"{quote(condition.column)} = %s" for condition, _ in conditions)
+    sql = f"SELECT {quote(field.column)} FROM {quote(meta.db_table)} WHERE {where}"  # noqa: S608 - the model's names
+    params = [condition.get_db_prep_value(value, connection) for condition, value in conditions]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [field.to_python(value) for (value,) in cursor.fetchall()]

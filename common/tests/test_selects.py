@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 
-from common.db.selects import select_row
+from common.db.selects import select_row, select_values
 from common.tests.app.models import Counter
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,3 +67,25 @@ def test_without_the_lock_it_reads_outside_a_transaction_too():
 
     assert (row.pk, row.value) == (counter.pk, 2)
     assert select_row(Counter, counter.pk + 1000) is None
+
+
+def test_select_values_reads_one_column_of_the_matching_rows_only():
+    # given three rows, two of which match both conditions
+    Counter.objects.create(key="a1", value=2)
+    Counter.objects.create(key="a2", value=2)
+    Counter.objects.create(key="a3", value=5)
+
+    # when
+    keys = select_values(Counter, "key", value=2)
+    one = select_values(Counter, "value", key="a3", value=5)
+    none = select_values(Counter, "key", key="a3", value=2)
+
+    # then
+    assert sorted(keys) == ["a1", "a2"]
+    assert one == [5]
+    assert none == []
+
+
+def test_select_values_refuses_to_read_every_row():
+    with pytest.raises(ValueError, match="at least one condition"):
+        select_values(Counter, "key")
