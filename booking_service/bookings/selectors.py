@@ -11,7 +11,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
 
-from common.db.selects import select_row
+from common.db.selects import select_row, select_values
 
 from .models import Booking, BookingSeat, BookingTransition, ShowtimeReplica
 
@@ -46,6 +46,11 @@ def showtime_for_hold(*, showtime_id: uuid.UUID) -> ShowtimeReplica | None:
     """
     showtime = select_row(ShowtimeReplica, showtime_id)
     return showtime if showtime is not None and showtime.has_snapshot else None
+
+
+def showtime_is_cancelled(*, showtime_id: uuid.UUID | str) -> bool:
+    """Whether the replica knows the showtime as cancelled; asked before every confirmation."""
+    return select_values(ShowtimeReplica, "status", id=showtime_id) == [ShowtimeReplica.Status.CANCELLED]
 
 
 def showtime_seat_map(*, showtime_id: uuid.UUID) -> dict[str, Any]:

@@ -19,13 +19,14 @@ from rest_framework import exceptions, status
 
 from common.api.exceptions import Conflict
 from common.db.inserts import insert_rows
-from common.db.selects import select_row
+from common.db.selects import select_row, select_values
+from common.db.updates import update_row
 from common.events import types
 from common.events.envelope import Event
 from common.events.publisher import publish
 
 from .models import Booking, BookingSeat, BookingTransition, IdempotencyKey, ShowtimeReplica, seat_sort_key
-from .selectors import showtime_for_hold
+from .selectors import showtime_for_hold, showtime_is_cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def _note_once(booking: Booking, *, cause: str, note: str, event: Event | None =
 
 
 def _labels(booking: Booking) -> list[str]:
-    return sorted(BookingSeat.objects.filter(booking=booking).values_list("label", flat=True), key=seat_sort_key)
+    return sorted(select_values(BookingSeat, "label", booking=booking.id), key=seat_sort_key)
 
 
 def _end(
@@ -385,7 +386,7 @@ def booking_apply_payment_succeeded(*, event: Event) -> None:
             event=event,
         )
         return
-    if ShowtimeReplica.objects.filter(pk=booking.showtime_id, status=ShowtimeReplica.Status.CANCELLED).exists():
+    if showtime_is_cancelled(showtime_id=booking.showtime_id):
         _end(
             booking,
             to_status=Booking.Status.CANCELLED,
@@ -400,7 +401,7 @@ def booking_apply_payment_succeeded(*, event: Event) -> None:
         return
     booking.status = Booking.Status.CONFIRMED
     booking.payment_id = payment_id
-    booking.save(update_fields=["status", "payment_id", "updated_at"])
+    update_row(booking, ["status", "payment_id", "updated_at"])  # the saga's every booking: no compiler
     _record(booking, from_status=Booking.Status.PENDING, cause="payment_succeeded", event=event)
     confirmed = {
         "booking_id": booking.id,

@@ -22,7 +22,9 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from common.db.inserts import insert_rows
 from common.db.selects import select_row
+from common.db.updates import update_row
 from common.events import types
 from common.events.publisher import publish
 
@@ -113,7 +115,8 @@ def payment_create_for_booking(
     details = {"user_id": user_id, "amount_minor": amount_minor, "currency": currency, "payment_method": payment_method}
     try:
         with transaction.atomic():
-            payment = Payment.objects.create(booking_id=booking_id, correlation_id=correlation_id, **details)
+            payment = Payment(booking_id=booking_id, correlation_id=correlation_id, **details)
+            insert_rows([payment])  # every booking's payment: no query compiler
     except IntegrityError:
         payment = Payment.objects.select_for_update().get(booking_id=booking_id)
         is_placeholder = payment.failure_reason == BOOKING_CANCELLED_REASON and not payment.currency
@@ -185,7 +188,7 @@ def payment_charge(*, payment_id: uuid.UUID | str) -> Payment:
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
             return payment
         payment.attempts += 1
-        payment.save(update_fields=["attempts", "updated_at"])
+        update_row(payment, ["attempts", "updated_at"])  # every charge's steps: no query compiler
 
     result = get_provider().charge(
         amount_minor=payment.amount_minor,
@@ -210,7 +213,7 @@ def payment_record_charge(
     if succeeded:
         payment.status = Payment.Status.SUCCEEDED
         payment.failure_reason = ""
-        payment.save(update_fields=["status", "failure_reason", "provider_charge_id", "updated_at"])
+        update_row(payment, ["status", "failure_reason", "provider_charge_id", "updated_at"])
         _publish(
             payment,
             types.PAYMENT_SUCCEEDED,
@@ -222,7 +225,7 @@ def payment_record_charge(
             _after_commit(_enqueue_refund, payment.id)
         return payment
     _fail(payment, failure_code or "card_declined")
-    payment.save(update_fields=["status", "failure_reason", "provider_charge_id", "updated_at"])
+    update_row(payment, ["status", "failure_reason", "provider_charge_id", "updated_at"])
     return payment
 
 

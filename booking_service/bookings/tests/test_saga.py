@@ -30,6 +30,7 @@ def live_labels(booking: Booking) -> list[str]:
 def test_payment_succeeded_confirms_and_publishes_booking_confirmed():
     # given
     booking = make_booking(seats=["A1", "B2"])
+    held_at = booking.updated_at
     data = payment_data(booking)
     event_id = uuid.uuid4()
 
@@ -41,6 +42,7 @@ def test_payment_succeeded_confirms_and_publishes_booking_confirmed():
     booking.refresh_from_db()
     assert booking.status == "confirmed"
     assert str(booking.payment_id) == data["payment_id"]
+    assert booking.updated_at > held_at
     assert live_labels(booking) == ["A1", "B2"]
     entry = booking.timeline.last()
     assert (entry.from_status, entry.to_status, entry.cause, entry.event_id) == (

@@ -92,6 +92,7 @@ def test_charge_records_the_outcome_and_publishes_it(commit, enqueued, token, st
     # then
     payment = Payment.objects.get()
     assert (payment.status, payment.failure_reason, payment.attempts) == (status, reason, 1)
+    assert payment.updated_at > payment.created_at
     charge = SimulatedCharge.objects.get(idempotency_key=f"charge-{payment.id}")
     assert payment.provider_charge_id == charge.id
     ids = {"payment_id": str(payment.id), "booking_id": data["booking_id"], "user_id": data["user_id"]}
