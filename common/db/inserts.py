@@ -18,31 +18,43 @@ from django.db import connections
 from django.db.models import Field, Model
 
 
-def insert_rows(rows: Sequence[Model], *, using: str = "default") -> None:
-    """INSERT ``rows``, instances of one model, in one statement.
+def insert_rows(rows: Sequence[Model], *, using: str = "default", ignore_conflicts: bool = False) -> int:
+    """INSERT ``rows``, instances of one model, in one statement; returns how many were written.
 
     An auto primary key (``AutoField``, ``BigAutoField``) is always the database's: it is left out
     of the INSERT and read back into each instance where the database can return it.
+
+    ``ignore_conflicts`` adds ``ON CONFLICT DO NOTHING``: a row that a unique constraint refuses
+    (one committed, or being written by a transaction this one then waits for) is skipped, without
+    the savepoint that catching ``IntegrityError`` needs inside a transaction. Only for one row
+    when the key is read back, which row was skipped being otherwise unknown.
     """
     if not rows:
-        return
+        return 0
     model = type(rows[0])
     connection = connections[using]
-    fields, returning, sql = _statement(model, len(rows), using)
+    fields, returning, sql = _statement(model, len(rows), using, ignore_conflicts)
+    if ignore_conflicts and returning and len(rows) > 1:
+        raise ValueError(f"insert_rows(ignore_conflicts=True) reads back {model._meta.label}'s key: one row at a time")
     params = [field.get_db_prep_save(field.pre_save(row, True), connection) for row in rows for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         returned = cursor.fetchall() if returning else ()
+        written = len(returned) if returning else cursor.rowcount
     for row, values in zip(rows, returned, strict=False):
         for field, value in zip(returning, values, strict=True):
             setattr(row, field.attname, value)
-    for row in rows:
-        row._state.adding = False
-        row._state.db = using
+    if written == len(rows):
+        for row in rows:
+            row._state.adding = False
+            row._state.db = using
+    return written
 
 
 @lru_cache(maxsize=64)
-def _statement(model: type[Model], count: int, using: str) -> tuple[list[Field], list[Field], str]:
+def _statement(
+    model: type[Model], count: int, using: str, ignore_conflicts: bool
+) -> tuple[list[Field], list[Field], str]:
     connection = connections[using]
     meta = model._meta
     returning = [field for field in meta.concrete_fields if field.primary_key and field.db_returning]
@@ -52,6 +64,8 @@ def _statement(model: type[Model], count: int, using: str) -> tuple[list[Field],
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Only quoted names of the model and placeholders go into the text; the values are parameters.
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"  # PostgreSQL and SQLite alike
     features = connection.features
     if returning and (
         features.can_return_columns_from_insert if count == 1 else features.can_return_rows_from_bulk_insert

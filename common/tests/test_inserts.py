@@ -1,6 +1,8 @@
 """``insert_rows`` writes what ``save()`` would, on the real database, without the query compiler."""
 
 import datetime as dt
+import threading
+import time
 import uuid
 
 import pytest
@@ -85,3 +87,61 @@ def test_no_rows_is_no_statement():
         insert_rows([])
 
     assert queries.captured_queries == []
+
+
+def test_ignore_conflicts_skips_a_refused_row_and_the_transaction_goes_on():
+    # given a key already taken
+    Counter.objects.create(key="taken")
+
+    # when the same key is inserted again inside a transaction, with no savepoint around it
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        skipped = Counter(key="taken", value=7)
+        written = insert_rows([skipped], ignore_conflicts=True)
+        fresh = Counter(key="free")
+        written_after = insert_rows([fresh], ignore_conflicts=True)
+
+    # then nothing was written for it, and the transaction could still write
+    assert (written, written_after) == (0, 1)
+    assert skipped.pk is None
+    assert skipped._state.adding is True
+    assert fresh.pk is not None
+    assert len(queries.captured_queries) == 2
+    assert dict(Counter.objects.values_list("key", "value")) == {"taken": 0, "free": 0}
+
+
+def test_ignore_conflicts_refuses_several_rows_whose_keys_it_reads_back():
+    with CaptureQueriesContext(connection) as queries, pytest.raises(ValueError, match="one row at a time"):
+        insert_rows([Counter(key="a"), Counter(key="b")], ignore_conflicts=True)
+
+    assert queries.captured_queries == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ignore_conflicts_waits_for_a_concurrent_insert_of_the_same_key_and_then_skips():
+    # given a transaction that inserted a key and has not committed yet
+    inserted, done = threading.Event(), threading.Event()
+
+    def first():
+        with transaction.atomic():
+            Counter.objects.create(key="contended", value=1)
+            inserted.set()
+            time.sleep(0.5)
+        connection.close()
+        done.set()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    inserted.wait(5)
+
+    # when a second one inserts the same key
+    started = time.monotonic()
+    with transaction.atomic():
+        written = insert_rows([Counter(key="contended", value=2)], ignore_conflicts=True)
+    waited = time.monotonic() - started
+    thread.join(5)
+
+    # then it waited for the first to commit and wrote nothing
+    assert done.is_set()
+    assert written == 0
+    assert waited >= 0.3
+    assert list(Counter.objects.values_list("key", "value")) == [("contended", 1)]
