@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
+from common.db.inserts import insert_rows
+
 from . import rendering
 from .models import Contact, Notification, Ticket
 
@@ -130,15 +132,15 @@ def ticket_record_cancelled(*, occurred_at: dt.datetime, data: dict[str, Any]) -
 
 
 def _ticket_for_update(*, booking_id: uuid.UUID, user_id: uuid.UUID, **fields: Any) -> tuple[Ticket, bool]:
-    """The booking's ticket, locked; created with ``fields`` if there is none yet (``created``)."""
-    ticket = Ticket.objects.select_for_update().filter(booking_id=booking_id).first()
-    if ticket is not None:
-        return ticket, False
-    try:
-        with transaction.atomic():
-            return Ticket.objects.create(booking_id=booking_id, user_id=user_id, **fields), True
-    except IntegrityError:
-        return Ticket.objects.select_for_update().get(booking_id=booking_id), False
+    """The booking's ticket, locked; created with ``fields`` if there is none yet (``created``).
+
+    Usually there is none (the confirmation is the first news of a booking): one INSERT, which
+    also holds the new row's lock, instead of a locked read, a savepoint and an insert.
+    """
+    ticket = Ticket(booking_id=booking_id, user_id=user_id, **fields)
+    if insert_rows([ticket], ignore_conflicts=True):
+        return ticket, True
+    return Ticket.objects.select_for_update().get(booking_id=booking_id), False
 
 
 # --- notifications from events ----------------------------------------------------------------
@@ -246,19 +248,15 @@ def notification_create(
     Called inside the handler's transaction, so the row commits with the event's inbox entry.
     Without a contact yet the row waits (no recipient) until ``contact_upsert`` releases it.
     """
-    if Notification.objects.filter(dedupe_key=dedupe_key).exists():
-        logger.info("notification %s already exists; not created again", dedupe_key)
-        return None
     contact = Contact.objects.filter(user_id=user_id).first()
     notification = Notification(
         user_id=user_id, kind=kind, event_id=event_id, dedupe_key=dedupe_key, booking_id=booking_id, context=context
     )
     _render_into(notification, contact)
-    try:
-        with transaction.atomic():
-            notification.save(force_insert=True)
-    except IntegrityError:
-        logger.info("notification %s created concurrently; not created again", dedupe_key)
+    # One statement whether or not the fact is new (a duplicate, rare, is rendered for nothing):
+    # no read first, no savepoint around the insert; a concurrent twin's insert is waited for.
+    if not insert_rows([notification], ignore_conflicts=True):
+        logger.info("notification %s already exists; not created again", dedupe_key)
         return None
     if notification.recipient:
         notification_enqueue(notification_id=notification.id)

@@ -113,21 +113,20 @@ def payment_create_for_booking(
     """
     amount_minor = to_minor(amount, currency)
     details = {"user_id": user_id, "amount_minor": amount_minor, "currency": currency, "payment_method": payment_method}
-    try:
-        with transaction.atomic():
-            payment = Payment(booking_id=booking_id, correlation_id=correlation_id, **details)
-            insert_rows([payment])  # every booking's payment: no query compiler
-    except IntegrityError:
-        payment = Payment.objects.select_for_update().get(booking_id=booking_id)
-        is_placeholder = payment.failure_reason == BOOKING_CANCELLED_REASON and not payment.currency
-        if payment.status == Payment.Status.FAILED and is_placeholder:
-            for field, value in details.items():
-                setattr(payment, field, value)
-            payment.correlation_id = payment.correlation_id or correlation_id
-            payment.save(update_fields=[*details, "correlation_id", "updated_at"])
-        return payment, False
-    _after_commit(_enqueue_charge, payment.id)
-    return payment, True
+    payment = Payment(booking_id=booking_id, correlation_id=correlation_id, **details)
+    # Every booking's payment: one statement, no query compiler and no savepoint. A payment of
+    # this booking already there (a redelivery, the cancellation's placeholder) is left as it is.
+    if insert_rows([payment], ignore_conflicts=True):
+        _after_commit(_enqueue_charge, payment.id)
+        return payment, True
+    payment = Payment.objects.select_for_update().get(booking_id=booking_id)
+    is_placeholder = payment.failure_reason == BOOKING_CANCELLED_REASON and not payment.currency
+    if payment.status == Payment.Status.FAILED and is_placeholder:
+        for field, value in details.items():
+            setattr(payment, field, value)
+        payment.correlation_id = payment.correlation_id or correlation_id
+        payment.save(update_fields=[*details, "correlation_id", "updated_at"])
+    return payment, False
 
 
 @transaction.atomic
