@@ -6,9 +6,9 @@ import enum
 import logging
 from typing import Any
 
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
+from common.db.inserts import insert_rows
 from common.observability.context import bound
 
 from .envelope import Event
@@ -51,15 +51,5 @@ def _record_in_inbox(event: Event) -> bool:
     every event every service receives. A concurrent delivery of the same event waits here for the
     first transaction and then sees the row.
     """
-    values = {"id": event.id, "type": event.type, "correlation_id": event.correlation_id, "received_at": timezone.now()}
-    fields = [InboxEvent._meta.get_field(name) for name in values]
-    table = connection.ops.quote_name(InboxEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    pk = connection.ops.quote_name(InboxEvent._meta.pk.column)
-    placeholders = ", ".join(["%s"] * len(fields))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}",  # noqa: S608
-            [field.get_db_prep_value(values[field.name], connection) for field in fields],
-        )
-        return cursor.fetchone() is not None
+    row = InboxEvent(id=event.id, type=event.type, correlation_id=event.correlation_id)
+    return insert_rows([row], ignore_conflicts=True) == 1

@@ -34,6 +34,20 @@ def payment_data(payment_id: uuid.UUID | None = None, amount: str = "12.50") -> 
     }
 
 
+def booking_created_data(**overrides) -> dict:
+    return {
+        "booking_id": str(uuid.uuid4()),
+        "user_id": str(uuid.uuid4()),
+        "showtime_id": str(uuid.uuid4()),
+        "seats": ["A1", "A2"],
+        "amount": "24.00",
+        "currency": "EUR",
+        "payment_method": "pm_card_visa",
+        "expires_at": "2026-12-07T06:15:00+00:00",
+        **overrides,
+    }
+
+
 def user_data(user_id: uuid.UUID | None = None, full_name: str = "Ada Lovelace") -> dict:
     return {"user_id": str(user_id or uuid.uuid4()), "email": "ada@example.com", "full_name": full_name}
 

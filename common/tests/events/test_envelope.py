@@ -8,21 +8,7 @@ import pytest
 from common.events import types
 from common.events.envelope import Event, EventSchemaError, build_envelope
 from common.events.testing import make_envelope
-from common.tests.events.support import payment_data
-
-
-def _booking_created(**overrides) -> dict:
-    return {
-        "booking_id": str(uuid.uuid4()),
-        "user_id": str(uuid.uuid4()),
-        "showtime_id": str(uuid.uuid4()),
-        "seats": ["A1", "A2"],
-        "amount": "24.00",
-        "currency": "EUR",
-        "payment_method": "pm_card_visa",
-        "expires_at": "2026-12-07T06:15:00+00:00",
-        **overrides,
-    }
+from common.tests.events.support import booking_created_data, payment_data
 
 
 def test_a_valid_envelope_becomes_an_event():
@@ -65,7 +51,7 @@ def test_every_failing_field_of_the_data_is_named_in_path_order():
 )
 def test_data_breaking_a_format_is_refused_at_publish_time(field, value):
     # given booking.created data with one field in the wrong format
-    data = _booking_created(**{field: value})
+    data = booking_created_data(**{field: value})
 
     # when it is published, then the field is named
     refusal = rf"^bookings\.booking\.created data does not match its schema: {field}: "
