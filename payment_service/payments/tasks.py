@@ -39,57 +39,76 @@ def retry_after_our_database_error(task, exc: Exception, *, payment_id: str, dat
     )
 
 
-@shared_task(
-    name="payment.payments.charge",
-    bind=True,
-    max_retries=None,
-    retries_database_errors=True,
-    soft_time_limit=60,
-    time_limit=90,
-)
+# A charge and a refund retry alike: database errors on a budget of their own, a provider that is
+# down with backoff up to PAYMENT_PROVIDER_MAX_RETRIES. Soft limit first, so the step's finally
+# blocks run; the hard one for a provider call that ignores it.
+PAYMENT_STEP_OPTIONS = {
+    "bind": True,
+    "max_retries": None,
+    "retries_database_errors": True,
+    "soft_time_limit": 60,
+    "time_limit": 90,
+}
+
+
+def run_payment_step(task, step, *, payment_id: str, database_retries: int, when_provider_stays_down) -> None:
+    """Run ``step(payment_id=…)`` (a charge or a refund) with the retries both share.
+
+    An unknown payment is dropped. A transient provider error retries with backoff until
+    ``PAYMENT_PROVIDER_MAX_RETRIES`` provider retries are spent, then calls
+    ``when_provider_stays_down(payment_id, provider_retries)`` and returns.
+    """
+    try:
+        step(payment_id=payment_id)
+    except Payment.DoesNotExist:
+        logger.error("%s of unknown payment %s dropped", task.name, payment_id)
+    except TransientProviderError as exc:
+        provider_retries = task.request.retries - database_retries
+        if provider_retries >= settings.PAYMENT_PROVIDER_MAX_RETRIES:
+            when_provider_stays_down(payment_id, provider_retries)
+            return
+        raise task.retry(exc=exc, countdown=backoff_seconds(provider_retries)) from exc
+    except DATABASE_ERRORS as exc:
+        retry = retry_after_our_database_error(task, exc, payment_id=payment_id, database_retries=database_retries)
+        if retry is not None:
+            raise retry from exc
+
+
+def _give_up_charge(payment_id: str, provider_retries: int) -> None:
+    logger.warning("provider unavailable for payment %s after %d retries", payment_id, provider_retries)
+    payment_charge_give_up(payment_id=payment_id)
+
+
+def _leave_refund_to_sweeper(payment_id: str, provider_retries: int) -> None:
+    # A refund is never given up: the payment keeps refund_requested and the sweeper enqueues it
+    # again later.
+    logger.error(
+        "provider unavailable for the refund of payment %s after %d retries; left to the sweeper",
+        payment_id,
+        provider_retries,
+    )
+
+
+@shared_task(name="payment.payments.charge", **PAYMENT_STEP_OPTIONS)
 def charge_payment(self, payment_id: str, database_retries: int = 0) -> None:
-    try:
-        payment_charge(payment_id=payment_id)
-    except Payment.DoesNotExist:
-        logger.error("charge of unknown payment %s dropped", payment_id)
-    except TransientProviderError as exc:
-        provider_retries = self.request.retries - database_retries
-        if provider_retries >= settings.PAYMENT_PROVIDER_MAX_RETRIES:
-            logger.warning("provider unavailable for payment %s after %d retries", payment_id, provider_retries)
-            payment_charge_give_up(payment_id=payment_id)
-            return
-        raise self.retry(exc=exc, countdown=backoff_seconds(provider_retries)) from exc
-    except DATABASE_ERRORS as exc:
-        retry = retry_after_our_database_error(self, exc, payment_id=payment_id, database_retries=database_retries)
-        if retry is not None:
-            raise retry from exc
+    run_payment_step(
+        self,
+        payment_charge,
+        payment_id=payment_id,
+        database_retries=database_retries,
+        when_provider_stays_down=_give_up_charge,
+    )
 
 
-@shared_task(
-    name="payment.payments.refund",
-    bind=True,
-    max_retries=None,
-    retries_database_errors=True,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(name="payment.payments.refund", **PAYMENT_STEP_OPTIONS)
 def refund_payment(self, payment_id: str, database_retries: int = 0) -> None:
-    try:
-        payment_refund(payment_id=payment_id)
-    except Payment.DoesNotExist:
-        logger.error("refund of unknown payment %s dropped", payment_id)
-    except TransientProviderError as exc:
-        provider_retries = self.request.retries - database_retries
-        if provider_retries >= settings.PAYMENT_PROVIDER_MAX_RETRIES:
-            # A refund is never given up: the payment keeps refund_requested and the sweeper
-            # enqueues it again later.
-            logger.error("provider unavailable for the refund of payment %s; left to the sweeper", payment_id)
-            return
-        raise self.retry(exc=exc, countdown=backoff_seconds(provider_retries)) from exc
-    except DATABASE_ERRORS as exc:
-        retry = retry_after_our_database_error(self, exc, payment_id=payment_id, database_retries=database_retries)
-        if retry is not None:
-            raise retry from exc
+    run_payment_step(
+        self,
+        payment_refund,
+        payment_id=payment_id,
+        database_retries=database_retries,
+        when_provider_stays_down=_leave_refund_to_sweeper,
+    )
 
 
 @shared_task(name="payment.payments.sweep_stuck", soft_time_limit=50, time_limit=60)

@@ -497,6 +497,19 @@ def test_a_refund_the_provider_cannot_reach_is_left_for_the_sweeper(commit, enqu
     assert types_published() == [types.PAYMENT_SUCCEEDED]
 
 
+@pytest.mark.parametrize("task", [charge_payment, refund_payment], ids=["charge", "refund"])
+def test_a_task_for_an_unknown_payment_is_dropped_with_an_error_logged(task, caplog):
+    # given a payment id this service never stored (a task from another environment's broker, say)
+    payment_id = str(uuid.uuid4())
+
+    # when
+    task.apply(args=[payment_id]).get()
+
+    # then it is neither retried nor charged, and the log says which payment
+    assert f"{task.name} of unknown payment {payment_id} dropped" in caplog.text
+    assert (SimulatedCharge.objects.count(), SimulatedRefund.objects.count(), published()) == (0, 0, [])
+
+
 def test_applying_a_booking_created_is_one_savepoint_and_its_statements(enqueued):
     # when
     with CaptureQueriesContext(connection) as captured:
