@@ -40,8 +40,8 @@ def retry_after_our_database_error(task, exc: Exception, *, payment_id: str, dat
 
 
 # A charge and a refund retry alike: database errors on a budget of their own, a provider that is
-# down with backoff up to PAYMENT_PROVIDER_MAX_RETRIES. Soft limit first, so the step's finally
-# blocks run; the hard one for a provider call that ignores it.
+# down with backoff up to PAYMENT_PROVIDER_MAX_RETRIES. The time limits apply in a prefork pool
+# only (docs/deployment.md); under threads the provider's own timeout bounds a call.
 PAYMENT_STEP_OPTIONS = {
     "bind": True,
     "max_retries": None,
