@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from common.config.services import SERVICES
-from common.testing.processes import stopped
+from common.testing.processes import stat_fields, stopped
 from deploy.cli.provision import provision_roles
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -89,14 +89,8 @@ def descendants(pid: int) -> list[int]:
     """``pid`` and every process below it (from /proc), even those in sessions of their own."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
+        if entry.name.isdigit() and (fields := stat_fields(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
@@ -116,9 +110,7 @@ def rss_kib(pid: int) -> int:
 
 
 def cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    if not (fields := stat_fields(pid)):
         return 0
     # utime + stime, plus cutime + cstime: the CPU of children it has reaped, such as the gunicorn
     # workers recycled after GUNICORN_MAX_REQUESTS, which would otherwise vanish from the sums.

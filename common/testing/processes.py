@@ -10,12 +10,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (proc(5) numbers them from 3: the
+    state is ``[0]``, the parent ``[1]``, utime ``[11]``); ``[]`` if the process is gone.
+
+    Split after the last ")": the command name in its parentheses may hold spaces and ")".
+    """
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
 def process_state(pid: int) -> str:
     """The state letter of /proc/<pid>/stat (R running, S sleeping, T stopped, …); "" if gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return ""
+    fields = stat_fields(pid)
+    return fields[0] if fields else ""
 
 
 @contextlib.contextmanager
