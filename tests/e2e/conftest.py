@@ -11,15 +11,6 @@ import pytest
 from . import support
 
 
-@pytest.fixture(scope="session")
-def system():
-    running = support.acquire()
-    try:
-        yield running
-    finally:
-        support.release()
-
-
 @pytest.fixture
 def showtime(system) -> str:
     """A showtime no other test books, already known to the booking service."""

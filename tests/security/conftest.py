@@ -7,15 +7,6 @@ from e2e import support
 
 
 @pytest.fixture(scope="session")
-def system():
-    running = support.acquire()
-    try:
-        yield running
-    finally:
-        support.release()
-
-
-@pytest.fixture(scope="session")
 def owners(system):
     """Two customers, each with a confirmed booking, its payment and notifications."""
     showtime = system.showtime()
