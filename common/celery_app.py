@@ -9,7 +9,7 @@ from celery import Celery
 from celery.exceptions import Retry
 from celery.signals import task_postrun, task_prerun, worker_init
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.db.backends.signals import connection_created
 
 from common.events.connections import recycle_connection
@@ -111,6 +111,10 @@ def retry_after_database_error(
         logger.warning("%s of %s: the database stayed unavailable; left to %s", task.name, subject, left_to)
         return None
     logger.warning("%s of %s: database unavailable (%s); retrying in %.1fs", task.name, subject, exc, countdown)
+    # A statement that failed outside a transaction leaves its connection broken until the task
+    # ends (``_after_task``); an eager retry runs at once, in this thread, so drop it here.
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
     return task.retry(
         exc=exc,
         countdown=countdown,

@@ -19,7 +19,7 @@ import logging
 import uuid
 from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from common.db.inserts import insert_rows
@@ -176,18 +176,18 @@ def payment_refund_request(*, payment_id: uuid.UUID | str) -> Payment:
 
 def payment_charge(*, payment_id: uuid.UUID | str) -> Payment:
     """Charge a pending payment once. Raises ``TransientProviderError`` for the task to retry."""
-    with transaction.atomic():
-        payment = _locked(payment_id)
-        if payment.status != Payment.Status.PENDING:
-            return payment
-        if payment.refund_requested and payment.attempts == 0:
+    payment = _count_charge_attempt(payment_id)
+    if payment is None:
+        # Not to be charged now: decided again under the row's lock.
+        with transaction.atomic():
+            payment = _locked(payment_id)
+            if payment.status != Payment.Status.PENDING or not (payment.refund_requested and payment.attempts == 0):
+                return payment
             # Cancelled before the provider was ever asked: nothing to charge, nothing to refund.
             payment.status = Payment.Status.FAILED
             payment.failure_reason = BOOKING_CANCELLED_REASON
             payment.save(update_fields=["status", "failure_reason", "updated_at"])
             return payment
-        payment.attempts += 1
-        update_row(payment, ["attempts", "updated_at"])  # every charge's steps: no query compiler
 
     result = get_provider().charge(
         amount_minor=payment.amount_minor,
@@ -198,6 +198,25 @@ def payment_charge(*, payment_id: uuid.UUID | str) -> Payment:
     return payment_record_charge(
         payment_id=payment.id, succeeded=result.succeeded, charge_id=result.charge_id, failure_code=result.failure_code
     )
+
+
+def _count_charge_attempt(payment_id: uuid.UUID | str) -> Payment | None:
+    """Step 1 of a charge: count the attempt of a payment that is to be charged, in one statement.
+
+    Returns the payment as it now is, or None if it is not to be charged (gone, no longer pending,
+    or cancelled before any attempt). The UPDATE takes the row's lock and checks its conditions on
+    the newest version of the row, as the locked read and the update it replaces did; alone, in
+    autocommit, it is one round trip where they were four (BEGIN, SELECT … FOR UPDATE, UPDATE,
+    COMMIT), on the charge of every booking.
+    """
+    meta = Payment._meta
+    sql = f"""
+        UPDATE {meta.db_table} SET attempts = attempts + 1, updated_at = %s
+        WHERE {meta.pk.column} = %s AND status = %s AND NOT (refund_requested AND attempts = 0)
+        RETURNING *
+    """  # noqa: S608 - the model's names; every value is a parameter
+    params = [timezone.now(), meta.pk.get_db_prep_value(payment_id, connection), Payment.Status.PENDING.value]
+    return next(iter(Payment.objects.raw(sql, params)), None)
 
 
 @transaction.atomic

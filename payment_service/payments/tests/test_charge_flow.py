@@ -525,3 +525,22 @@ def test_applying_a_booking_created_is_one_savepoint_and_its_statements(enqueued
         "RELEASE",
     ]
     assert statements[2].endswith("ON CONFLICT DO NOTHING")
+
+
+def test_a_charge_counts_its_attempt_in_one_statement_before_it_calls_the_provider(commit, enqueued):
+    # given a pending payment
+    commit(types.BOOKING_CREATED, booking_created_data())
+
+    # when its charge runs
+    with CaptureQueriesContext(connection) as captured:
+        enqueued.run()
+
+    # then the attempt is one conditional UPDATE (no transaction around it), before the provider's
+    # ledger is written in a transaction of its own
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert [sql.split()[0] for sql in statements[:4]] == ["UPDATE", "SAVEPOINT", "INSERT", "RELEASE"]
+    assert statements[0].split()[1] == "payments_payment"
+    assert statements[0].rstrip().endswith("RETURNING *")
+    assert "payments_simulatedcharge" in statements[2]
+    payment = Payment.objects.get()
+    assert (payment.status, payment.attempts) == ("succeeded", 1)
