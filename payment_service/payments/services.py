@@ -3,7 +3,8 @@
 A charge or a refund is three steps, so that no database transaction (and no row lock) is held
 across a remote call and the provider's effect survives whatever happens to ours:
 
-1. lock the payment, decide whether to call the provider, count the attempt, commit;
+1. lock the payment, decide whether to call the provider, count the attempt, commit (for a
+   charge, usually one conditional UPDATE: ``_count_charge_attempt``);
 2. call the provider with the payment's idempotency key (outside any transaction);
 3. lock the payment again and record the result with its event, unless it is already recorded.
 
