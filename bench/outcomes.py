@@ -69,7 +69,8 @@ def saga_latencies(results: list[load.Result]) -> tuple[list[float], list[float]
 
 
 def integrity() -> dict:
-    """Seats held by two live bookings, and bookings with more than one payment."""
+    """Seats held by two live bookings, bookings with more than one payment, and where the
+    confirmations' e-mails are (each confirmed booking should have one, sent)."""
     booking_db = db_url(bench_database(SERVICES["booking"]))
     double_booked = psql(
         "SELECT count(*) FROM (SELECT s.showtime_id, s.label FROM bookings_bookingseat s"
@@ -82,11 +83,21 @@ def integrity() -> dict:
         db_url(bench_database(SERVICES["payment"])),
     )
     statuses = psql("SELECT status, count(*) FROM bookings_booking GROUP BY status ORDER BY status", booking_db)
+    emails = psql(
+        "SELECT status, count(*) FROM notifications_notification WHERE kind = 'booking_confirmed'"
+        " GROUP BY status ORDER BY status",
+        db_url(bench_database(SERVICES["notification"])),
+    )
     return {
         "double_booked_seats": int(double_booked),
         "bookings_with_two_payments": int(double_charged),
-        "bookings_by_status": {s: int(n) for s, n in (row.split("|") for row in statuses.splitlines() if row)},
+        "bookings_by_status": _counts(statuses),
+        "confirmation_emails_by_status": _counts(emails),
     }
+
+
+def _counts(rows: str) -> dict[str, int]:
+    return {status: int(count) for status, count in (row.split("|") for row in rows.splitlines() if row)}
 
 
 def saga_stages(booking_ids: list[str]) -> dict:

@@ -135,7 +135,8 @@ def markdown(report: dict) -> str:
             f"Integrity: {integrity_.get('double_booked_seats')} double-booked seats, "
             f"{integrity_.get('bookings_with_two_payments')} bookings with two payments, "
             f"{integrity_.get('pending_after_wait')} still pending; bookings by status "
-            f"{integrity_.get('bookings_by_status')}.",
+            f"{integrity_.get('bookings_by_status')}; confirmation e-mails by status "
+            f"{integrity_.get('confirmation_emails_by_status')}.",
             "",
             f"Memory (sum of RSS, peak under load): {peak.get('stack_rss_mib')} MiB in {peak.get('processes')} "
             f"processes {peak.get('by_role_mib')}; PostgreSQL backends of the bench databases "

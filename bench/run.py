@@ -136,7 +136,7 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
     client = load.Client(HOST, GATEWAY_PORT, max_connections=8)
     users = asyncio.run(register_users(client, 8))
     client.close()
-    tokens = Tokens(stack.key_file, users[0])
+    tokens = Tokens(stack.key_file, users[0], contacts=stack.add_contacts)
     movie_list = "/api/movies/"
     seat_map = [f"/api/bookings/showtimes/{s['id']}/seats/" for s in showtimes]
 

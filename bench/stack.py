@@ -242,6 +242,18 @@ class Stack:
         subprocess.run(["psql", db_url(BASELINE_DB), "-qAt", "-v", "ON_ERROR_STOP=1"], input=schema, text=True,
                        check=True, capture_output=True)  # fmt: skip
 
+    def add_contacts(self, identities) -> None:
+        """Contacts of the bench's minted users (``plans.Identity``) in the notification database,
+        as ``auth.user.registered`` would have left them long before: one COPY, a few ms for
+        thousands. Dated 2000-01-01, so any real update of the user's contact is newer."""
+        import psycopg
+
+        sql = "COPY notifications_contact (user_id, email, full_name, updated_at) FROM STDIN"
+        database = db_url(bench_database(SERVICES["notification"]))
+        with psycopg.connect(database) as connection, connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for identity in identities:
+                copy.write_row((identity.user_id, identity.email, "", "2000-01-01T00:00:00Z"))
+
     def _flush_redis(self) -> None:
         import redis
 
