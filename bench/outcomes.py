@@ -32,6 +32,29 @@ def wait_until_settled(timeout: float, *, booking_ids: list[str] | None = None, 
         time.sleep(poll_seconds)
 
 
+def wait_until_emailed(timeout: float, *, poll_seconds: float = 2.0) -> float | None:
+    """Poll until every confirmed booking's e-mail is sent, at most ``timeout`` seconds: the
+    saga's last step, after the confirmation whose latency the saga phase measures. The seconds
+    waited, or None if some were still unsent then."""
+    booking_db = db_url(bench_database(SERVICES["booking"]))
+    notification_db = db_url(bench_database(SERVICES["notification"]))
+    started = time.monotonic()
+    while True:
+        confirmed = int(psql("SELECT count(*) FROM bookings_booking WHERE status = 'confirmed'", booking_db))
+        sent = int(
+            psql(
+                "SELECT count(*) FROM notifications_notification WHERE kind = 'booking_confirmed' AND status = 'sent'",
+                notification_db,
+            )
+        )
+        waited = time.monotonic() - started
+        if sent >= confirmed:
+            return round(waited, 1)
+        if waited > timeout:
+            return None
+        time.sleep(poll_seconds)
+
+
 def saga_latencies(results: list[load.Result]) -> tuple[list[float], list[float], dict[str, int]]:
     """Seconds from each booking's scheduled POST to its ``confirmed`` timeline entry (via the API),
     and from its ``created`` entry to ``confirmed`` (the saga alone, without the POST's queueing)."""

@@ -136,7 +136,8 @@ def markdown(report: dict) -> str:
             f"{integrity_.get('bookings_with_two_payments')} bookings with two payments, "
             f"{integrity_.get('pending_after_wait')} still pending; bookings by status "
             f"{integrity_.get('bookings_by_status')}; confirmation e-mails by status "
-            f"{integrity_.get('confirmation_emails_by_status')}.",
+            f"{integrity_.get('confirmation_emails_by_status')} (every one sent "
+            f"{integrity_.get('emailed_after_seconds')} s after the bookings were final; None: not within 120 s).",
             "",
             f"Memory (sum of RSS, peak under load): {peak.get('stack_rss_mib')} MiB in {peak.get('processes')} "
             f"processes {peak.get('by_role_mib')}; PostgreSQL backends of the bench databases "

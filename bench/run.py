@@ -26,7 +26,7 @@ from bench import load
 from bench import phases as phase
 from bench.console import log
 from bench.machine import QUIET_CORES, machine, wait_until_quiet
-from bench.outcomes import MemorySampler, integrity, wait_until_settled
+from bench.outcomes import MemorySampler, integrity, wait_until_emailed, wait_until_settled
 from bench.plans import SEATS_PER_BOOKING, SeatPlanner, Tokens, bearer, booking_requests, register_users
 from bench.profiling import hot_frames, profile, py_spy
 from bench.report import TARGETS, markdown, ratios
@@ -241,6 +241,8 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
     sampler.stopping.set()
     log("waiting for the saga backlog to settle (≤ 120 s) …")
     backlog = wait_until_settled(120, poll_seconds=2.0)
+    log("waiting for the confirmations' e-mails (≤ 120 s) …")
+    emailed_after = wait_until_emailed(120)
     memory_now = stack.memory()
     return {
         "settings": {
@@ -258,7 +260,11 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
         "phases": phases,
         "saga_drain": saga_drain,
         "ratios": ratios(phases),
-        "integrity": {**integrity(), "pending_after_wait": backlog.get("pending", 0)},
+        "integrity": {
+            **integrity(),
+            "pending_after_wait": backlog.get("pending", 0),
+            "emailed_after_seconds": emailed_after,
+        },
         "memory": {"peak_under_load": sampler.peak, "after_load": memory_now},
         "hot_frames": hot,
         "targets": TARGETS,

@@ -44,4 +44,3 @@ def test_every_requests_user_is_announced_once_before_the_requests_are_returned(
         assert [Identity(c["user_id"], c["email"]) for c in claims] == batch
     assert len({identity.user_id for batch in announced for identity in batch}) == 4
     assert all(json.loads(r.body)["payment_method"] == "pm_card_visa" for r in first + second)
-
