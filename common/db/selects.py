@@ -4,8 +4,9 @@ On the hot paths a one-row read by key (the showtime of every booking POST, the 
 the saga locks first) cost about as much CPU to build and compile as to run (docs/performance.md).
 ``raw()`` builds the same model from the same row. ``for_update`` adds ``FOR UPDATE`` where the
 database has row locks and leaves it out on SQLite (whose writers take the whole file), as
-Django's ``select_for_update`` does. ``select_values`` reads one column of the rows that match a
-few equalities (the seat labels of a booking, say), which ``values_list`` also compiles each time.
+Django's ``select_for_update`` does (``skip_locked`` likewise). ``select_values`` reads one
+column of the rows that match a few equalities (the seat labels of a booking, say), which
+``values_list`` also compiles each time.
 """
 
 from __future__ import annotations
@@ -19,16 +20,22 @@ from django.db.transaction import TransactionManagementError
 M = TypeVar("M", bound=Model)
 
 
-def select_row(model: type[M], pk: Any, *, for_update: bool = False, using: str = "default") -> M | None:
+def select_row(
+    model: type[M], pk: Any, *, for_update: bool = False, skip_locked: bool = False, using: str = "default"
+) -> M | None:
     """The ``model`` row with primary key ``pk``, or None if there is none; with ``for_update``
-    locked until the transaction ends."""
+    locked until the transaction ends. With ``skip_locked`` too, a row another transaction has
+    locked is None as well, instead of waited for (``select_for_update(skip_locked=True)``)."""
     connection = connections[using]
     if for_update and not connection.in_atomic_block:
         # As select_for_update: a lock outside a transaction would end with the statement.
         raise TransactionManagementError("select_row(for_update=True) cannot be used outside of a transaction.")
     meta = model._meta
     quote = connection.ops.quote_name
-    lock = " FOR UPDATE" if for_update and connection.features.has_select_for_update else ""
+    lock = ""
+    if for_update and connection.features.has_select_for_update:
+        skip = skip_locked and connection.features.has_select_for_update_skip_locked
+        lock = " FOR UPDATE SKIP LOCKED" if skip else " FOR UPDATE"
     sql = f"SELECT * FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s{lock}"  # noqa: S608 - the model's names
     key = meta.pk.get_db_prep_value(pk, connection)
     return next(iter(model._default_manager.using(using).raw(sql, [key])), None)

@@ -19,6 +19,8 @@ from django.utils import timezone
 from kombu.exceptions import KombuError
 
 from common.db.inserts import insert_rows
+from common.db.selects import select_row
+from common.db.updates import update_row
 
 from . import rendering
 from .models import Contact, Notification, Ticket
@@ -381,7 +383,9 @@ def notification_deliver(*, notification_id: uuid.UUID | str) -> Delivery:
     the same notification at once; after ``SEND_MAX_RETRIES`` retries it is ``failed``.
     """
     with transaction.atomic():
-        notification = Notification.objects.select_for_update(skip_locked=True).filter(id=notification_id).first()
+        # Every confirmed booking's e-mail comes here: the lock and the save below without the
+        # query compiler (``common.db``).
+        notification = select_row(Notification, notification_id, for_update=True, skip_locked=True)
         if notification is None:
             exists = Notification.objects.filter(id=notification_id).exists()
             return Delivery(DeliveryOutcome.BUSY if exists else DeliveryOutcome.MISSING)
@@ -411,7 +415,7 @@ def notification_deliver(*, notification_id: uuid.UUID | str) -> Delivery:
         notification.status = Status.SENT
         notification.sent_at = now
         notification.next_attempt_at = None
-        notification.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at", "updated_at"])
+        update_row(notification, ["attempts", "status", "sent_at", "next_attempt_at", "updated_at"])
     logger.info(
         "sent %s notification %s to %s: %s",
         notification.kind,

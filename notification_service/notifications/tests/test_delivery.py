@@ -2,16 +2,19 @@
 
 import datetime as dt
 import smtplib
+import threading
 import uuid
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from common.events import types
 from common.events.testing import deliver, published
+from common.testing.infrastructure import require_postgres_database
 from common.testing.pytest_plugin import database_down_until_first_retry
 from notification_service.notifications import services
 from notification_service.notifications.models import Notification
@@ -190,6 +193,53 @@ def test_send_task_does_nothing_for_a_sent_notification(smtp):
     assert smtp.calls == 0
     notification.refresh_from_db()
     assert notification.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notification_another_worker_is_sending_is_left_to_it(smtp, settings):
+    require_postgres_database(settings)  # row locks: SQLite locks the whole file
+    # given a pending notification whose row another worker holds while it sends
+    notification = NotificationFactory(recipient="a@example.com")
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with transaction.atomic():
+            Notification.objects.select_for_update().get(id=notification.id)
+            locked.set()
+            release.wait(5)
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert locked.wait(5)
+        # when this worker's send task runs meanwhile
+        outcome = send_notification.apply(args=[str(notification.id)]).get()
+    finally:
+        release.set()
+        thread.join(5)
+
+    # then it neither waits for the lock nor sends a second copy
+    assert (outcome, smtp.calls) == ("busy", 0)
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("pending", 0)
+
+
+def test_a_sent_notification_records_its_attempt_and_when_it_went(smtp):
+    # given a pending notification, last touched an hour ago
+    notification = NotificationFactory(recipient="a@example.com")
+    an_hour_ago = timezone.now() - dt.timedelta(hours=1)
+    Notification.objects.filter(id=notification.id).update(updated_at=an_hour_ago)
+
+    # when it is sent
+    assert send_notification.apply(args=[str(notification.id)]).get() == "sent"
+
+    # then the row says so, and when
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts, notification.next_attempt_at) == ("sent", 1, None)
+    assert notification.sent_at is not None
+    assert notification.updated_at > an_hour_ago + dt.timedelta(minutes=59)
+    assert len(mail.outbox) == 1
 
 
 def test_send_task_for_an_unknown_id_is_a_no_op(smtp):
