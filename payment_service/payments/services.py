@@ -179,16 +179,19 @@ def payment_charge(*, payment_id: uuid.UUID | str) -> Payment:
     """Charge a pending payment once. Raises ``TransientProviderError`` for the task to retry."""
     payment = _count_charge_attempt(payment_id)
     if payment is None:
-        # Not to be charged now: decided again under the row's lock.
+        # Not counted in one statement: decided under the row's lock.
         with transaction.atomic():
             payment = _locked(payment_id)
-            if payment.status != Payment.Status.PENDING or not (payment.refund_requested and payment.attempts == 0):
+            if payment.status != Payment.Status.PENDING:
                 return payment
-            # Cancelled before the provider was ever asked: nothing to charge, nothing to refund.
-            payment.status = Payment.Status.FAILED
-            payment.failure_reason = BOOKING_CANCELLED_REASON
-            payment.save(update_fields=["status", "failure_reason", "updated_at"])
-            return payment
+            if payment.refund_requested and payment.attempts == 0:
+                # Cancelled before the provider was ever asked: nothing to charge, nothing to refund.
+                payment.status = Payment.Status.FAILED
+                payment.failure_reason = BOOKING_CANCELLED_REASON
+                payment.save(update_fields=["status", "failure_reason", "updated_at"])
+                return payment
+            payment.attempts += 1
+            update_row(payment, ["attempts", "updated_at"])
 
     result = get_provider().charge(
         amount_minor=payment.amount_minor,
@@ -204,12 +207,15 @@ def payment_charge(*, payment_id: uuid.UUID | str) -> Payment:
 def _count_charge_attempt(payment_id: uuid.UUID | str) -> Payment | None:
     """Step 1 of a charge: count the attempt of a payment that is to be charged, in one statement.
 
-    Returns the payment as it now is, or None if it is not to be charged (gone, no longer pending,
-    or cancelled before any attempt). The UPDATE takes the row's lock and checks its conditions on
-    the newest version of the row, as the locked read and the update it replaces did; alone, in
-    autocommit, it is one round trip where they were four (BEGIN, SELECT … FOR UPDATE, UPDATE,
-    COMMIT), on the charge of every booking.
+    Returns the payment as it now is, or None if it did not count it (gone, no longer pending,
+    cancelled before any attempt, or a database without ``UPDATE … RETURNING``: SQLite before
+    3.35), for the caller to decide under the row's lock. The UPDATE takes the row's lock and
+    checks its conditions on the newest version of the row, as the locked read and the update do;
+    alone, in autocommit, it is one round trip where they are four (BEGIN, SELECT … FOR UPDATE,
+    UPDATE, COMMIT), on the charge of every booking.
     """
+    if not connection.features.can_return_columns_from_insert:  # the same versions return from UPDATE
+        return None
     meta = Payment._meta
     sql = f"""
         UPDATE {meta.db_table} SET attempts = attempts + 1, updated_at = %s

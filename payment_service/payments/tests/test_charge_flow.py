@@ -544,3 +544,20 @@ def test_a_charge_counts_its_attempt_in_one_statement_before_it_calls_the_provid
     assert "payments_simulatedcharge" in statements[2]
     payment = Payment.objects.get()
     assert (payment.status, payment.attempts) == ("succeeded", 1)
+
+
+def test_without_update_returning_the_attempt_is_counted_under_the_lock(commit, enqueued, monkeypatch):
+    # given a database that cannot return rows from an UPDATE (SQLite before 3.35)
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    commit(types.BOOKING_CREATED, booking_created_data())
+
+    # when the charge runs
+    with CaptureQueriesContext(connection) as captured:
+        enqueued.run()
+
+    # then it counted the attempt with a locked read and an update instead, and charged once
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert [sql.split()[0] for sql in statements[:4]] == ["SAVEPOINT", "SELECT", "UPDATE", "RELEASE"]
+    assert "RETURNING" not in statements[2]  # the attempt's UPDATE
+    payment = Payment.objects.get()
+    assert (payment.status, payment.attempts, charges(payment)) == ("succeeded", 1, ["succeeded"])
