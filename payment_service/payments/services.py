@@ -222,7 +222,8 @@ def _count_charge_attempt(payment_id: uuid.UUID | str) -> Payment | None:
         WHERE {meta.pk.column} = %s AND status = %s AND NOT (refund_requested AND attempts = 0)
         RETURNING *
     """  # noqa: S608 - the model's names; every value is a parameter
-    params = [timezone.now(), meta.pk.get_db_prep_value(payment_id, connection), Payment.Status.PENDING.value]
+    updated_at = meta.get_field("updated_at").get_db_prep_value(timezone.now(), connection)  # naive UTC on SQLite
+    params = [updated_at, meta.pk.get_db_prep_value(payment_id, connection), Payment.Status.PENDING.value]
     return next(iter(Payment.objects.raw(sql, params)), None)
 
 
