@@ -9,6 +9,7 @@ from django.db.transaction import TransactionManagementError
 
 from common.db.selects import select_row, select_values
 from common.testing.infrastructure import require_postgres_database
+from common.testing.locks import row_locked_elsewhere
 from common.tests.app.models import Counter
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,29 +57,14 @@ def test_a_second_transaction_waits_for_the_lock_and_then_sees_the_first_ones_wr
 
 def test_skip_locked_passes_over_a_row_another_transaction_holds(settings):
     require_postgres_database(settings)  # SQLite locks the whole file, not the row
-    # given a row that a second transaction has locked and not released yet
+    # given a row that another transaction has locked and not released yet
     counter = Counter.objects.create(key="seats", value=0)
-    locked, release = threading.Event(), threading.Event()
 
-    def second():
-        with transaction.atomic():
-            select_row(Counter, counter.pk, for_update=True)
-            locked.set()
-            release.wait(5)
-        connection.close()
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    try:
-        assert locked.wait(5)
-        # when this one asks for it, skipping locked rows
-        with transaction.atomic():
-            started = time.monotonic()
-            skipped = select_row(Counter, counter.pk, for_update=True, skip_locked=True)
-            waited = time.monotonic() - started
-    finally:
-        release.set()
-        thread.join(5)
+    # when this one asks for it, skipping locked rows
+    with row_locked_elsewhere(Counter, counter.pk), transaction.atomic():
+        started = time.monotonic()
+        skipped = select_row(Counter, counter.pk, for_update=True, skip_locked=True)
+        waited = time.monotonic() - started
 
     # then it did not wait and got nothing; once released, the row is there to lock again
     assert (skipped, waited < 0.2) == (None, True)

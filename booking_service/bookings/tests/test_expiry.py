@@ -103,39 +103,19 @@ def test_the_overdue_gauge_is_absent_rather_than_failing_when_the_database_fails
 
 @pytest.mark.django_db(transaction=True)
 def test_the_sweeper_skips_a_booking_locked_elsewhere_instead_of_waiting(settings):
-    import threading
-
-    from django.db import connection, transaction
-
     from booking_service.bookings.services import bookings_expire_overdue
     from common.testing.infrastructure import require_postgres_database
+    from common.testing.locks import row_locked_elsewhere
 
     # given: two overdue holds, one of them locked by another transaction (a payment handler, say)
     require_postgres_database(settings)
     locked, free = make_booking(seats=["A1"]), make_booking(seats=["A1"])
     overdue(locked)
     overdue(free)
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_lock():
-        try:
-            with transaction.atomic():
-                Booking.objects.select_for_update().get(pk=locked.pk)
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold_lock)
-    thread.start()
-    assert holding.wait(timeout=10)
 
     # when
-    try:
+    with row_locked_elsewhere(Booking, locked.pk):
         expired = bookings_expire_overdue()
-    finally:
-        release.set()
-        thread.join(timeout=10)
 
     # then: the free one expired at once, the locked one waits for the next sweep
     assert expired == 1

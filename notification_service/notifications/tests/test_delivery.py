@@ -2,19 +2,18 @@
 
 import datetime as dt
 import smtplib
-import threading
 import uuid
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from common.events import types
 from common.events.testing import deliver, published
 from common.testing.infrastructure import require_postgres_database
+from common.testing.locks import row_locked_elsewhere
 from common.testing.pytest_plugin import database_down_until_first_retry
 from notification_service.notifications import services
 from notification_service.notifications.models import Notification
@@ -200,24 +199,10 @@ def test_a_notification_another_worker_is_sending_is_left_to_it(smtp, settings):
     require_postgres_database(settings)  # row locks: SQLite locks the whole file
     # given a pending notification whose row another worker holds while it sends
     notification = NotificationFactory(recipient="a@example.com")
-    locked, release = threading.Event(), threading.Event()
 
-    def other_worker():
-        with transaction.atomic():
-            Notification.objects.select_for_update().get(id=notification.id)
-            locked.set()
-            release.wait(5)
-        connection.close()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    try:
-        assert locked.wait(5)
+    with row_locked_elsewhere(Notification, notification.id):
         # when this worker's send task runs meanwhile
         outcome = send_notification.apply(args=[str(notification.id)]).get()
-    finally:
-        release.set()
-        thread.join(5)
 
     # then it neither waits for the lock nor sends a second copy
     assert (outcome, smtp.calls) == ("busy", 0)
