@@ -11,10 +11,11 @@ column of the rows that match a few equalities (the seat labels of a booking, sa
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.db import connections
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.transaction import TransactionManagementError
 
 M = TypeVar("M", bound=Model)
@@ -30,14 +31,8 @@ def select_row(
     if for_update and not connection.in_atomic_block:
         # As select_for_update: a lock outside a transaction would end with the statement.
         raise TransactionManagementError("select_row(for_update=True) cannot be used outside of a transaction.")
-    meta = model._meta
-    quote = connection.ops.quote_name
-    lock = ""
-    if for_update and connection.features.has_select_for_update:
-        skip = skip_locked and connection.features.has_select_for_update_skip_locked
-        lock = " FOR UPDATE SKIP LOCKED" if skip else " FOR UPDATE"
-    sql = f"SELECT * FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s{lock}"  # noqa: S608 - the model's names
-    key = meta.pk.get_db_prep_value(pk, connection)
+    sql = _row_statement(model, for_update, skip_locked, using)
+    key = model._meta.pk.get_db_prep_value(pk, connection)
     return next(iter(model._default_manager.using(using).raw(sql, [key])), None)
 
 
@@ -48,15 +43,41 @@ def select_values(model: type[Model], field_name: str, *, using: str = "default"
     plain columns (text, numbers, keys), not for fields that convert on read such as ``JSONField``.
     """
     connection = connections[using]
-    meta = model._meta
-    field = meta.get_field(field_name)
-    conditions = [(meta.get_field(name), value) for name, value in equals.items()]
-    if not conditions:
-        raise ValueError("select_values needs at least one condition")
-    quote = connection.ops.quote_name
-    where = " AND ".join(f"{quote(condition.column)} = %s" for condition, _ in conditions)
-    sql = f"SELECT {quote(field.column)} FROM {quote(meta.db_table)} WHERE {where}"  # noqa: S608 - the model's names
-    params = [condition.get_db_prep_value(value, connection) for condition, value in conditions]
+    field, conditions, sql = _values_statement(model, field_name, tuple(equals), using)
+    params = [
+        condition.get_db_prep_value(value, connection)
+        for condition, value in zip(conditions, equals.values(), strict=True)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [field.to_python(value) for (value,) in cursor.fetchall()]
+
+
+# The statements' text, kept per model and shape as insert_rows and update_row keep theirs.
+
+
+@lru_cache(maxsize=64)
+def _row_statement(model: type[Model], for_update: bool, skip_locked: bool, using: str) -> str:
+    connection = connections[using]
+    meta = model._meta
+    quote = connection.ops.quote_name
+    lock = ""
+    if for_update and connection.features.has_select_for_update:
+        skip = skip_locked and connection.features.has_select_for_update_skip_locked
+        lock = " FOR UPDATE SKIP LOCKED" if skip else " FOR UPDATE"
+    return f"SELECT * FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s{lock}"  # noqa: S608 - the model's names
+
+
+@lru_cache(maxsize=64)
+def _values_statement(
+    model: type[Model], field_name: str, names: tuple[str, ...], using: str
+) -> tuple[Field, list[Field], str]:
+    if not names:
+        raise ValueError("select_values needs at least one condition")
+    meta = model._meta
+    field = meta.get_field(field_name)
+    conditions = [meta.get_field(name) for name in names]
+    quote = connections[using].ops.quote_name
+    where = " AND ".join(f"{quote(condition.column)} = %s" for condition in conditions)
+    sql = f"SELECT {quote(field.column)} FROM {quote(meta.db_table)} WHERE {where}"  # noqa: S608 - the model's names
+    return field, conditions, sql
