@@ -217,9 +217,10 @@ def _count_charge_attempt(payment_id: uuid.UUID | str) -> Payment | None:
     if not connection.features.can_return_columns_from_insert:  # the same versions return from UPDATE
         return None
     meta = Payment._meta
+    quote = connection.ops.quote_name
     sql = f"""
-        UPDATE {meta.db_table} SET attempts = attempts + 1, updated_at = %s
-        WHERE {meta.pk.column} = %s AND status = %s AND NOT (refund_requested AND attempts = 0)
+        UPDATE {quote(meta.db_table)} SET attempts = attempts + 1, updated_at = %s
+        WHERE {quote(meta.pk.column)} = %s AND status = %s AND NOT (refund_requested AND attempts = 0)
         RETURNING *
     """  # noqa: S608 - the model's names; every value is a parameter
     updated_at = meta.get_field("updated_at").get_db_prep_value(timezone.now(), connection)  # naive UTC on SQLite

@@ -539,7 +539,7 @@ def test_a_charge_counts_its_attempt_in_one_statement_before_it_calls_the_provid
     # ledger is written in a transaction of its own
     statements = [query["sql"] for query in captured.captured_queries]
     assert [sql.split()[0] for sql in statements[:4]] == ["UPDATE", "SAVEPOINT", "INSERT", "RELEASE"]
-    assert statements[0].split()[1] == "payments_payment"
+    assert statements[0].split()[1].strip('"') == "payments_payment"
     assert statements[0].rstrip().endswith("RETURNING *")
     assert "payments_simulatedcharge" in statements[2]
     payment = Payment.objects.get()
