@@ -80,7 +80,7 @@ class EventHandlerRunner:
 
         headers = dict(message.headers or {})
         attempt = int(headers.get(ATTEMPTS_HEADER, 0) or 0) + 1
-        event_type = _event_type(message)
+        event_type = message_event_type(message)
         recycle_connection()
         try:
             try:
@@ -159,7 +159,7 @@ class EventHandlerRunner:
         )
         self.republish(message, self.dead_queue, {ATTEMPTS_HEADER: attempt, ERROR_HEADER: _describe(error)})
         message.ack()
-        metrics.EVENTS_DEAD_LETTERED.labels(type=_event_type(message)).inc()
+        metrics.EVENTS_DEAD_LETTERED.labels(type=message_event_type(message)).inc()
 
     def republish(self, message, queue: str, extra_headers: dict[str, Any]) -> None:
         """The same body, by name to ``queue`` (default exchange), confirmed, on a pooled connection.
@@ -167,7 +167,7 @@ class EventHandlerRunner:
         The consumer's own connection is left alone: waiting for a confirm on it would dispatch
         the worker's other deliveries from inside this callback.
         """
-        headers = {**(message.headers or {}), "x-event-type": _event_type(message), **extra_headers}
+        headers = {**(message.headers or {}), "x-event-type": message_event_type(message), **extra_headers}
         with broker_pool().acquire(block=True, timeout=10) as conn:
             try:
                 conn.ensure_connection(max_retries=3)
@@ -216,7 +216,7 @@ def _database_answers() -> bool:
     return True
 
 
-def _event_type(message) -> str:
+def message_event_type(message) -> str:
     # The relay's header; the routing key of a retried message is its queue's name.
     return (message.headers or {}).get("x-event-type") or (message.delivery_info or {}).get("routing_key") or "unknown"
 

@@ -22,14 +22,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import zlib
 from collections.abc import Callable
 
 from celery import bootsteps
 from kombu.mixins import ConsumerMixin
 
+from . import metrics
 from .broker import broker_connection
 from .conf import consumed_types, events_settings, service_name
+from .consumer import message_event_type
 from .topology import AGGREGATE_HEADER, declare_all, events_queue
 
 __all__ = ["AGGREGATE_HEADER", "EventLanes", "EventLanesStep", "lane_of"]
@@ -99,7 +102,7 @@ class EventLanes(ConsumerMixin):
         ]
 
     def _hand_to_lane(self, message) -> None:
-        self._inboxes[lane_of(message, self.lanes)].put(message)
+        self._inboxes[lane_of(message, self.lanes)].put((message, time.monotonic()))
 
     def on_iteration(self) -> None:
         self.settle_finished()
@@ -127,7 +130,7 @@ class EventLanes(ConsumerMixin):
 
     def start(self) -> None:
         for index, inbox in enumerate(self._inboxes):
-            thread = threading.Thread(target=self._lane, args=(inbox,), name=f"events-lane-{index}", daemon=True)
+            thread = threading.Thread(target=self._lane, args=(index, inbox), name=f"events-lane-{index}", daemon=True)
             thread.start()
             self._threads.append(thread)
         reader = threading.Thread(
@@ -136,12 +139,20 @@ class EventLanes(ConsumerMixin):
         reader.start()
         self._threads.append(reader)
 
-    def _lane(self, inbox: queue.Queue) -> None:
-        while (message := inbox.get()) is not _STOP:
+    def _lane(self, index: int, inbox: queue.Queue) -> None:
+        waits = metrics.EVENTS_LANE_WAIT_SECONDS.labels(lane=str(index))
+        while (item := inbox.get()) is not _STOP:
+            message, handed_at = item
+            started = time.monotonic()
+            waits.observe(started - handed_at)
             try:
                 self.runner.on_message(_SettledByConsumer(message, self._settlements.put))
             except Exception:  # on_message settles every outcome itself; this is a bug, logged
                 logger.exception("event lane of %s failed on a message; it is redelivered", self.runner.queue)
+            finally:
+                metrics.EVENTS_HANDLING_SECONDS.labels(type=message_event_type(message)).observe(
+                    time.monotonic() - started
+                )
 
     def stop(self, timeout: float = 10.0) -> None:
         """Let each lane finish the message in hand, settle those, then stop reading and close.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 from common.observability.metrics import register_scrape_time
@@ -20,6 +20,19 @@ logger = logging.getLogger(__name__)
 EVENTS_PUBLISHED = Counter("events_published", "Events the relay sent to the broker (confirmed)", ["type"])
 EVENTS_CONSUMED = Counter("events_consumed", "Events taken off this service's queue, by outcome", ["type", "outcome"])
 EVENTS_DEAD_LETTERED = Counter("events_dead_lettered", "Events this consumer moved to its dead-letter queue", ["type"])
+
+# The worker's lanes (``lanes.py``): whether ``CONSUMER_LANES`` keeps up. Waits that grow in every
+# lane mean all lanes are busy, which more lanes help while the handling time is spent waiting (on
+# the database, in a retry's pause) and not while it is CPU. One lane's waits growing while the
+# others' do not is a hot aggregate, which more lanes do not help. Histograms, not a gauge of the
+# waiting: a gauge's file outlives a killed worker in the multiprocess directory and would go on
+# reporting what that process had waiting.
+EVENTS_LANE_WAIT_SECONDS = Histogram(
+    "events_lane_wait_seconds", "Time an event waited in its lane before the lane took it up", ["lane"]
+)
+EVENTS_HANDLING_SECONDS = Histogram(
+    "events_handling_seconds", "Time a lane spent on one event: applying it, or pausing and requeuing it", ["type"]
+)
 
 
 class OutboxCollector:

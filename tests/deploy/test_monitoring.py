@@ -136,6 +136,8 @@ def dashboard_exprs() -> list[str]:
         "pg_stat_activity_count",
         "pg_database_size_bytes",
         "events_outbox_unsent",
+        "events_lane_wait_seconds_bucket",
+        "events_handling_seconds_bucket",
     ],
 )
 def test_dashboard_shows(metric):

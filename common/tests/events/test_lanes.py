@@ -9,6 +9,7 @@ import uuid
 import pytest
 from kombu import Producer
 from kombu.pools import connections
+from prometheus_client import REGISTRY
 
 from common.events import types
 from common.events.broker import broker_connection
@@ -86,11 +87,16 @@ def running():
         consumer.stop()
 
 
+def message_of(aggregate: str):
+    """As much of a message as ``lane_of`` reads."""
+    return type("M", (), {"headers": {AGGREGATE_HEADER: aggregate}})()
+
+
 def aggregates_in_distinct_lanes(count: int, lanes: int) -> list[str]:
     chosen: dict[int, str] = {}
     while len(chosen) < count:
         aggregate = str(uuid.uuid4())
-        chosen.setdefault(lane_of(type("M", (), {"headers": {AGGREGATE_HEADER: aggregate}})(), lanes), aggregate)
+        chosen.setdefault(lane_of(message_of(aggregate), lanes), aggregate)
     return list(chosen.values())
 
 
@@ -160,6 +166,52 @@ def test_stopping_finishes_the_event_in_hand_and_gives_the_waiting_ones_back(run
     # then that one was applied and acked; the other nine are back on the queue for the next worker
     assert [n for _, n, _ in runner.applied] == [0]
     assert wait_for(lambda: events_queue_size() == 9, timeout=20)
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_the_lanes_metrics_show_how_long_events_waited_behind_one_in_hand_and_how_long_it_took(running):
+    # given three events of one aggregate, the first held for half a second
+    aggregate = str(uuid.uuid4())
+    lane = str(lane_of(message_of(aggregate), 4))
+    waits_before = sample("events_lane_wait_seconds_count", lane=lane)
+    waited_before = sample("events_lane_wait_seconds_sum", lane=lane)
+    handled_before = sample("events_handling_seconds_count", type=types.PAYMENT_SUCCEEDED)
+    handling_before = sample("events_handling_seconds_sum", type=types.PAYMENT_SUCCEEDED)
+    runner = RecordingRunner(hold=aggregate)
+    running(runner)
+    send([event(aggregate, n) for n in range(3)])
+    assert wait_for(lambda: events_queue_size() == 0, timeout=20)  # all delivered to the lane
+    time.sleep(0.5)
+
+    # when the first is released and all three are applied
+    runner.released.set()
+    assert wait_for(lambda: sample("events_handling_seconds_count", type=types.PAYMENT_SUCCEEDED) == handled_before + 3)
+
+    # then their lane counted three waits, two of them the half second; the first took it
+    assert sample("events_lane_wait_seconds_count", lane=lane) == waits_before + 3
+    assert sample("events_lane_wait_seconds_sum", lane=lane) - waited_before >= 2 * 0.5
+    assert sample("events_handling_seconds_sum", type=types.PAYMENT_SUCCEEDED) - handling_before >= 0.5
+
+
+def test_events_given_back_on_stopping_are_not_counted_as_waits(running):
+    # given ten events of one aggregate, the first in hand, nine waiting in its lane
+    aggregate = str(uuid.uuid4())
+    lane = str(lane_of(message_of(aggregate), 4))
+    waits_before = sample("events_lane_wait_seconds_count", lane=lane)
+    runner = RecordingRunner(hold=aggregate)
+    lanes = running(runner)
+    send([event(aggregate, n) for n in range(10)])
+    assert wait_for(lambda: events_queue_size() == 0, timeout=20)
+
+    # when the worker stops (the one in hand released a moment later)
+    threading.Timer(0.5, runner.released.set).start()
+    lanes.stop()
+
+    # then only the one taken up counted a wait: the nine went back to the broker
+    assert sample("events_lane_wait_seconds_count", lane=lane) == waits_before + 1
 
 
 def test_messages_that_name_no_aggregate_share_one_lane():
