@@ -72,16 +72,31 @@ def worker_concurrency(service_name: str, default: int = 2) -> int:
 
     ``<SERVICE>_CELERY_CONCURRENCY``, ``CELERY_CONCURRENCY``, ``default``.
     """
-    value = service_env(service_name.upper(), "CELERY_CONCURRENCY")
+    concurrency = _positive_service_int(service_name, "CELERY_CONCURRENCY")
+    return default if concurrency is None else concurrency
+
+
+def events_options(service_name: str) -> dict[str, Any]:
+    """The options of ``common/events/conf.py`` that a deployment sets from the environment.
+
+    ``<SERVICE>_EVENT_LANES`` or ``EVENT_LANES``: events the worker applies at once
+    (``CONSUMER_LANES``; the events' own default when unset). docs/events.md says when to change it.
+    """
+    lanes = _positive_service_int(service_name, "EVENT_LANES")
+    return {} if lanes is None else {"CONSUMER_LANES": lanes}
+
+
+def _positive_service_int(service_name: str, name: str) -> int | None:
+    value = service_env(service_name.upper(), name)
     if value is None:
-        return default
+        return None
     try:
-        concurrency = int(value)
+        number = int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"CELERY_CONCURRENCY must be a whole number, not {value!r}") from None
-    if concurrency < 1:
-        raise ImproperlyConfigured(f"CELERY_CONCURRENCY must be at least 1, not {concurrency}")
-    return concurrency
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1, not {number}")
+    return number
 
 
 def celery_settings(service_name: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .cache import cache_config
-from .celery import celery_settings
+from .celery import celery_settings, events_options
 from .database import database_config
 from .env import env_bool, env_int, env_list, env_str
 from .paths import var_dir
@@ -155,6 +155,7 @@ def build_settings(service_name: str | Service, *, apps: list[str]) -> dict[str,
             "WORKER_STATEMENT_TIMEOUT": float(env_int("WORKER_STATEMENT_TIMEOUT_MS", 60_000)) / 1000,
             # A Celery worker with no web server beside it (a container) serves /metrics here; 0: none.
             "WORKER_METRICS_PORT": env_int("WORKER_METRICS_PORT", 0),
+            "EVENTS": events_options(service.name),
         },
     }
     settings.update(celery_settings(service.name))

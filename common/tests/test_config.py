@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from common.config.cache import cache_config
-from common.config.celery import broker_config, worker_concurrency, worker_pool
+from common.config.celery import broker_config, events_options, worker_concurrency, worker_pool
 from common.config.database import database_config, normalise_database_url
 from common.config.production import insecure_settings, production_settings
 from common.config.settings import DEV_SECRET_KEY, build_settings
@@ -196,3 +196,25 @@ def test_a_worker_pool_size_that_is_not_a_positive_number_is_refused(monkeypatch
 
     with pytest.raises(ImproperlyConfigured, match="CELERY_CONCURRENCY"):
         worker_concurrency("booking")
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({}, {}),
+        ({"EVENT_LANES": "6"}, {"CONSUMER_LANES": 6}),
+        ({"EVENT_LANES": "6", "BOOKING_EVENT_LANES": "8"}, {"CONSUMER_LANES": 8}),
+    ],
+)
+def test_the_event_lanes_come_from_the_environment_or_the_events_default(monkeypatch, environment, expected):
+    settings = _booking_settings_with(monkeypatch, "EVENT_LANES", environment)
+
+    assert settings["COMMON"]["EVENTS"] == expected
+
+
+@pytest.mark.parametrize("value", ["four", "0", "-2"])
+def test_a_number_of_event_lanes_that_is_not_positive_is_refused(monkeypatch, value):
+    monkeypatch.setenv("EVENT_LANES", value)
+
+    with pytest.raises(ImproperlyConfigured, match="EVENT_LANES must be"):
+        events_options("booking")
