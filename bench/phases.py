@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench import load
+from bench import lanes, load
 from bench.console import log
 from bench.machine import wait_until_quiet
 from bench.outcomes import saga_latencies, saga_stages, wait_until_settled
@@ -178,6 +178,7 @@ def saga_phase(
         for role in (SAGA_ROLES if profile_dir else ())
     }
     cpu_before = STACK.cpu_seconds()
+    lanes_before = lanes.scrape()
     results, post = run_phase(
         f"saga (POST at {saga_rate:g}/s)", GATEWAY_PORT,
         booking_requests(int(saga_rate * saga_seconds), planner, tokens, 0), saga_rate, saga_seconds,
@@ -187,6 +188,7 @@ def saga_phase(
     final = wait_until_settled(90, booking_ids=created)
     # From the first POST until every booking is final: everything each booking cost, by role.
     cpu_after = STACK.cpu_seconds()
+    in_lanes = lanes.summaries(lanes_before, lanes.scrape())
     cpu_per_booking = {
         role: round(1000 * (cpu_after[role] - cpu_before.get(role, 0.0)) / max(len(created), 1), 2)
         for role in sorted(cpu_after, key=lambda role: cpu_before.get(role, 0.0) - cpu_after[role])
@@ -202,12 +204,14 @@ def saga_phase(
     log(f"  saga → {len(latencies)} confirmed, p50 {ms(0.5)} ms, p95 {ms(0.95)} ms, p99 {ms(0.99)} ms ({outcomes})")
     log(f"  saga stages: {stages}")
     log(f"  CPU ms per booking, POST to final: {cpu_per_booking} (sum {round(sum(cpu_per_booking.values()), 1)})")
+    log(f"  event lanes: {in_lanes}")
     if outputs:
         time.sleep(1)
     return {
         "hot_frames": {f"saga: {role}": hot_frames(files, marker=None) for role, files in outputs.items()},
         "stages_ms": stages,
         "cpu_ms_per_booking": cpu_per_booking,
+        "event_lanes": in_lanes,
         "offered_rate": saga_rate,
         "posted": post,
         "confirmed": len(latencies),

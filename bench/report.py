@@ -115,6 +115,10 @@ def markdown(report: dict) -> str:
             lines += ["", f"Saga stages (ms): {saga.get('stages_ms')}.", "",
                       f"CPU ms per booking, from the first POST until every booking was final: "
                       f"{saga.get('cpu_ms_per_booking')}."]  # fmt: skip
+            if saga.get("event_lanes"):
+                lines += ["", "Event lanes during the saga, per consuming service (events taken up, mean wait in "
+                          "a lane, the bucket 95% of waits fall in, the busiest lane's share, mean time applying "
+                          f"one): {saga['event_lanes']}."]  # fmt: skip
         drain = report.get("saga_drain")
         if drain:
             lines += ["", f"Saga alone, after the POSTs with the saga paused: {drain['pending_at_resume']} bookings "

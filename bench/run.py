@@ -32,11 +32,11 @@ from bench.profiling import hot_frames, profile, py_spy
 from bench.report import TARGETS, markdown, ratios
 from bench.stack import (
     BASELINE_GATEWAY_PORT,
-    CELERY_POOL_VARIABLES,
     GATEWAY_PORT,
     HOST,
     PORT_OFFSET,
     SERVICES,
+    WORKER_VARIABLES,
     Stack,
     bench_database,
     db_url,
@@ -252,7 +252,7 @@ def measure(stack: Stack, run_dir: Path, args) -> dict:
             "phases": sorted(args.phases),
             "seats_per_booking": SEATS_PER_BOOKING,
             "gunicorn": {name: value for name, value in stack._env.items() if name.startswith("GUNICORN_")},
-            "celery_pools": {name: value for name, value in stack._env.items() if name.endswith(CELERY_POOL_VARIABLES)},
+            "workers": {name: value for name, value in stack._env.items() if name.endswith(WORKER_VARIABLES)},
             "showtimes": len(showtimes),
             "quiet_cores": QUIET_CORES,
         },

@@ -38,8 +38,9 @@ GATEWAY_PORT = 8000 + PORT_OFFSET
 BASELINE_GATEWAY_PORT = 8509
 BASELINE_PORT = 8510
 BASELINE_DB = "bench_baseline_db"
-# Environment variables the bench passes on to the workers for experiments (CELERY_POOL=prefork, …).
-CELERY_POOL_VARIABLES = ("CELERY_CONCURRENCY", "CELERY_POOL")
+# Environment variables the bench passes on to the workers for experiments (CELERY_POOL=prefork,
+# PAYMENT_EVENT_LANES=8, …).
+WORKER_VARIABLES = ("CELERY_CONCURRENCY", "CELERY_POOL", "EVENT_LANES")
 # The gateway's per-address limits on login and booking POSTs would turn a load test into a test of
 # limit_req (every request comes from 127.0.0.1): raised for the bench, on both gateways alike.
 GATEWAY_TUNABLES = {"login_rate": "100000r/s", "login_burst": "100000", "booking_rate": "100000r/s",
@@ -175,12 +176,13 @@ class Stack:
             BASELINE_DATABASE_URL=db_url(BASELINE_DB, "postgres", self.password),
         )
         # Experiments: GUNICORN_* set for the bench (e.g. GUNICORN_MAX_REQUESTS=0) apply to all, and
-        # Celery pools and their sizes (CELERY_POOL=prefork, PAYMENT_CELERY_CONCURRENCY=2, …) to their workers.
+        # Celery pools and their sizes (CELERY_POOL=prefork, PAYMENT_CELERY_CONCURRENCY=2, …) and the event
+        # lanes (EVENT_LANES=8) to their workers.
         env.update(
             {
                 name: value
                 for name, value in os.environ.items()
-                if name.startswith("GUNICORN_") or name.endswith(CELERY_POOL_VARIABLES)
+                if name.startswith("GUNICORN_") or name.endswith(WORKER_VARIABLES)
             }
         )
         # Minted and real tokens must outlive the run (the default access lifetime is 5 minutes).
