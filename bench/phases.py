@@ -177,8 +177,8 @@ def saga_phase(
         )
         for role in (SAGA_ROLES if profile_dir else ())
     }
+    lanes_before = lanes.scrape()  # before the CPU is counted: a scrape is not a booking's work
     cpu_before = STACK.cpu_seconds()
-    lanes_before = lanes.scrape()
     results, post = run_phase(
         f"saga (POST at {saga_rate:g}/s)", GATEWAY_PORT,
         booking_requests(int(saga_rate * saga_seconds), planner, tokens, 0), saga_rate, saga_seconds,

@@ -218,9 +218,13 @@ def _count_charge_attempt(payment_id: uuid.UUID | str) -> Payment | None:
         return None
     meta = Payment._meta
     quote = connection.ops.quote_name
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    attempts, updated, status, refund = (
+        quote(meta.get_field(name).column) for name in ("attempts", "updated_at", "status", "refund_requested")
+    )
     sql = f"""
-        UPDATE {quote(meta.db_table)} SET attempts = attempts + 1, updated_at = %s
-        WHERE {quote(meta.pk.column)} = %s AND status = %s AND NOT (refund_requested AND attempts = 0)
+        UPDATE {table} SET {attempts} = {attempts} + 1, {updated} = %s
+        WHERE {key} = %s AND {status} = %s AND NOT ({refund} AND {attempts} = 0)
         RETURNING *
     """  # noqa: S608 - the model's names; every value is a parameter
     updated_at = meta.get_field("updated_at").get_db_prep_value(timezone.now(), connection)  # naive UTC on SQLite
