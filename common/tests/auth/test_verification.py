@@ -161,6 +161,17 @@ def test_no_token_is_401_with_a_bearer_challenge():
     assert response["WWW-Authenticate"] == "Bearer"
 
 
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwdw==", "\xe9 x", "\xff"])
+def test_another_scheme_is_not_ours_and_not_an_error(header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = client.get(WHOAMI)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
 def test_a_bearer_header_with_extra_parts_is_401():
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token()} extra")
