@@ -65,8 +65,9 @@ AUTH_LOGIN_LIMITS = {
 }
 
 # The client address of a request behind the gateway: DRF reads X-Forwarded-For when
-# NUM_PROXIES is set (1 behind the NGINX gateway); 0 uses REMOTE_ADDR.
-REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env_int("AUTH_NUM_PROXIES", 0) or None}  # noqa: F821
+# NUM_PROXIES is 1 or more (1 behind the NGINX gateway); 0 uses REMOTE_ADDR. Never None: DRF then
+# takes the whole X-Forwarded-For a client sends, a new address for every guess.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env_int("AUTH_NUM_PROXIES", 0)}  # noqa: F821
 
 CELERY_BEAT_SCHEDULE = {
     **CELERY_BEAT_SCHEDULE,  # noqa: F821 - from build_settings above

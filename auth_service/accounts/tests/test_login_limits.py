@@ -121,6 +121,20 @@ def test_the_client_address_is_taken_from_x_forwarded_for_behind_the_gateway(lim
     assert login_limits.failure_count(address="172.18.0.2") == 0
 
 
+def test_without_a_proxy_a_forwarded_for_header_does_not_change_the_address(limits):
+    user = UserFactory()
+    for guess in range(5):
+        APIClient(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{guess}").post(
+            TOKEN, {"email": f"{guess}-{user.email}", "password": "wrong"}, format="json"
+        )
+
+    assert login_limits.failure_count(address="10.0.0.9") == 5
+    response = APIClient(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="198.51.100.99").post(
+        TOKEN, {"email": user.email, "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 429
+
+
 def _reserve_concurrently(count: int) -> list[bool]:
     barrier = threading.Barrier(count)
     results: list[bool] = []
