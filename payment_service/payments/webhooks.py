@@ -56,14 +56,16 @@ def verify_signature(
         raise InvalidSignatureError(f"Missing {SIGNATURE_HEADER} header.")
     timestamp, signatures = _parse(header)
     now = time.time() if now is None else now
-    if abs(now - timestamp) > tolerance_seconds:
+    # In integers: a float against a timestamp of hundreds of digits overflows.
+    if abs(int(now) - timestamp) > tolerance_seconds:
         raise InvalidSignatureError("The signature timestamp is outside the tolerance window.")
     matched = False
     for secret in secrets:
         expected = compute_signature(secret, timestamp, raw_body)
         for signature in signatures:
-            # No early exit: every comparison is made, each in constant time.
-            matched |= hmac.compare_digest(expected, signature)
+            # No early exit: every comparison is made, each in constant time. As bytes, since
+            # compare_digest refuses a str that is not ASCII.
+            matched |= hmac.compare_digest(expected.encode(), signature.encode())
     if not matched:
         raise InvalidSignatureError("No signature matches.")
     return timestamp
