@@ -29,7 +29,7 @@ class ShowtimeForm(forms.ModelForm):
             return cleaned
         try:
             if "starts_at" in self.changed_data:
-                services.require_future(starts_at)
+                services.require_start_ahead(starts_at)
             cleaned["prices"] = services.normalise_prices(cleaned.get("prices"), screen=screen)
             services.check_no_overlap(
                 screen=screen,

@@ -85,16 +85,22 @@ def _save(showtime: Showtime, **kwargs) -> None:
         raise
 
 
-def require_future(starts_at: dt.datetime) -> None:
+# The end of a showtime (the longest film and the cleaning buffer later) must still be a date.
+LATEST_START = dt.datetime(9999, 12, 29, tzinfo=dt.UTC)
+
+
+def require_start_ahead(starts_at: dt.datetime) -> None:
     if starts_at <= timezone.now():
         raise ValidationError({"starts_at": ["A showtime must start in the future."]})
+    if starts_at >= LATEST_START:
+        raise ValidationError({"starts_at": [f"A showtime must start before {LATEST_START:%Y-%m-%d}."]})
 
 
 @transaction.atomic
 def showtime_create(
     *, movie: Movie, screen: Screen, starts_at: dt.datetime, prices: dict[str, Any], currency: str
 ) -> Showtime:
-    require_future(starts_at)
+    require_start_ahead(starts_at)
     screen = _lock_screen(screen)
     ends_at = showtime_end(movie=movie, starts_at=starts_at)
     showtime = Showtime(
@@ -133,7 +139,7 @@ def showtime_update(*, showtime: Showtime, data: dict[str, Any]) -> Showtime:
     screen = data.get("screen", showtime.screen)
     starts_at = data.get("starts_at", showtime.starts_at)
     if "starts_at" in data and starts_at != showtime.starts_at:
-        require_future(starts_at)
+        require_start_ahead(starts_at)
     screen = _lock_screen(screen)
     if "prices" in data:
         prices = normalise_prices(data["prices"], screen=screen)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -23,6 +25,12 @@ class ShowtimeFilter(serializers.Serializer):
     cinema = serializers.UUIDField(required=False)
     date = serializers.DateField(required=False, input_formats=["%Y-%m-%d"])
     status = serializers.ChoiceField(choices=Showtime.Status.choices, required=False)
+
+    def validate_date(self, date: dt.date) -> dt.date:
+        # A local day of the first or last date has an end or a start in UTC that is no date.
+        if not dt.date.min < date < dt.date.max:
+            raise serializers.ValidationError("No showtimes on that date.")
+        return date
 
 
 @extend_schema_view(

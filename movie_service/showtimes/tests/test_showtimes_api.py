@@ -157,6 +157,17 @@ def test_bad_filters_are_400_naming_the_field(params, field):
     assert list(response.json()) == [field]
 
 
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31"])
+def test_the_first_and_last_dates_are_400_not_an_overflow(date):
+    CinemaFactory(timezone="Asia/Tokyo")
+    CinemaFactory(timezone="America/Los_Angeles")
+
+    response = APIClient().get(LIST_URL, {"date": date})
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["date"]
+
+
 @pytest.mark.parametrize("page_size", [2, 10])
 def test_list_query_count_is_constant(page_size, django_assert_num_queries):
     # given
@@ -270,6 +281,7 @@ def test_a_cancelled_showtime_frees_the_screen(staff, screen):
     [
         ({"starts_at": "tomorrow"}, "starts_at"),
         ({"starts_at": "2001-01-01T10:00:00Z"}, "starts_at"),
+        ({"starts_at": "9999-12-31T23:00:00Z"}, "starts_at"),
         ({"prices": {"standard": "11.00"}}, "prices"),
         ({"prices": {"standard": "-1", "premium": "1", "accessible": "1"}}, "prices"),
         ({"prices": {"standard": "1", "premium": "1", "accessible": "1", "vip": "1"}}, "prices"),
