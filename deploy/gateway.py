@@ -33,7 +33,7 @@ TARGETS = ("compose", "local")
 
 # Defaults for the tunables; each can be overridden by an argument or a GATEWAY_* variable.
 DEFAULTS = {
-    "login_rate": "5r/s",  # POST /api/auth/token/ per client address
+    "login_rate": "5r/s",  # POST /api/auth/token/ and each admin login/, per client address
     "login_burst": "10",
     "booking_rate": "10r/s",  # POST /api/bookings/ per client address
     "booking_burst": "20",

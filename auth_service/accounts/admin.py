@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
 from . import services
+from .admin_login import LimitedAdminAuthenticationForm
 from .models import User
 
 
@@ -62,3 +63,7 @@ class UserAdmin(DjangoUserAdmin):
         for user in users:
             services.user_set_active(user=user, is_active=False)
         self.message_user(request, f"Deactivated {len(users)} user(s).", messages.SUCCESS)
+
+
+# This service's admin checks passwords itself: its sign-in counts failures like POST token/.
+admin.site.login_form = LimitedAdminAuthenticationForm

@@ -151,8 +151,9 @@ def gateway_url(stubs, tmp_path_factory):
         yield url
 
 
-def request(host, method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection(host, timeout=10)
+def request(host, method, path, body=None, headers=None, source="127.0.0.1"):
+    # Another loopback source address is another client of the rate limits.
+    conn = http.client.HTTPConnection(host, timeout=10, source_address=(source, 0))
     conn.request(method, path, body=body, headers=headers or {})
     resp = conn.getresponse()
     data = resp.read()
@@ -269,6 +270,24 @@ def test_login_posts_are_rate_limited_with_json_429(gateway_url, stubs):
     assert json.loads(data) == {"detail": "Request was throttled. Try again later."}
     # GETs on the same path are not counted.
     assert request(gateway_url, "GET", "/api/auth/token/")[0].status == 200
+
+
+def test_admin_sign_ins_share_the_login_budget_of_each_address(gateway_url, stubs):
+    client = "127.0.0.2"  # the other login tests use up 127.0.0.1's budget
+    statuses = [
+        request(gateway_url, "POST", path, body=b"username=a&password=b", source=client)[0].status
+        for path in ("/api/auth/token/", "/admin/movies/login/", "/admin/auth/login/")
+    ]
+    resp, data = request(gateway_url, "POST", "/admin/payments/login/", body=b"x", source=client)
+
+    assert statuses == [200, 200, 200]
+    assert stubs["movie"].seen[-1]["path"] == "/admin/movies/login/"
+    assert resp.status == 429
+    assert json.loads(data) == {"detail": "Request was throttled. Try again later."}
+    # The login page itself, other admin pages and other clients are not counted.
+    assert request(gateway_url, "GET", "/admin/bookings/login/", source=client)[0].status == 200
+    assert request(gateway_url, "POST", "/admin/bookings/booking/", body=b"x", source=client)[0].status == 200
+    assert request(gateway_url, "POST", "/admin/bookings/login/", body=b"x", source="127.0.0.3")[0].status == 200
 
 
 def test_dead_service_is_a_fast_json_502(gateway_url):

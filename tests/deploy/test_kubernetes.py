@@ -189,6 +189,11 @@ def test_ingress_routes_every_prefix_to_its_service_without_rewriting(rendered):
     assert routes["/"] == "gateway-errors"  # the rest: a JSON 404
     assert routes["/api/auth/token/"] == "auth"
     assert routes["/api/bookings/"] == "booking"
+    (limited_rule,) = named(docs, "Ingress", "gateway-rate-limited")["spec"]["rules"]
+    limited = {path["path"] for path in limited_rule["http"]["paths"]}
+    for name, (_, _, prefix, *_rest) in SERVICES.items():
+        assert routes[f"/admin/{prefix}/login/"] == name
+        assert f"/admin/{prefix}/login/" in limited
     annotations = {k for ingress in by_kind(docs, "Ingress") for k in ingress["metadata"].get("annotations", {})}
     assert not any("rewrite-target" in key for key in annotations)
 

@@ -135,6 +135,41 @@ def test_without_a_proxy_a_forwarded_for_header_does_not_change_the_address(limi
     assert response.status_code == 429
 
 
+ADMIN_LOGIN = "/admin/auth/login/?next=/admin/auth/"
+
+
+def admin_sign_in(client, email, password):
+    return client.post(ADMIN_LOGIN, {"username": email, "password": password})
+
+
+def test_the_admin_sign_in_shares_the_failure_limits_with_the_api(limits, client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.defaults["REMOTE_ADDR"] = "10.0.0.1"
+    for _ in range(3):
+        assert admin_sign_in(client, staff.email, "wrong").status_code == 200  # the form again
+
+    refused = admin_sign_in(client, staff.email, PASSWORD)
+
+    assert refused.status_code == 200
+    assert "Too many failed sign-ins. Try again in 15 minute(s)." in refused.content.decode()
+    assert client.get("/admin/auth/").status_code == 302  # not signed in
+    assert login_limits.failure_count(email=staff.email) == 4
+    assert sign_in(staff.email, PASSWORD).status_code == 429
+
+
+def test_a_right_password_at_the_admin_is_not_counted(limits, client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    customer = UserFactory()
+    client.defaults["REMOTE_ADDR"] = "10.0.0.1"
+
+    assert admin_sign_in(client, customer.email, PASSWORD).status_code == 200  # not staff: refused
+    assert admin_sign_in(client, staff.email, PASSWORD).status_code == 302
+
+    assert login_limits.failure_count(email=customer.email) == 0
+    assert login_limits.failure_count(email=staff.email) == 0
+    assert login_limits.failure_count(address="10.0.0.1") == 0
+
+
 def _reserve_concurrently(count: int) -> list[bool]:
     barrier = threading.Barrier(count)
     results: list[bool] = []
@@ -222,3 +257,20 @@ def test_sign_in_fails_closed_with_503_when_redis_is_down(limits):
     assert response.status_code == 503
     assert response.json() == {"detail": "Sign-in is temporarily unavailable."}
     assert OutstandingToken.objects.count() == 0
+
+
+def test_the_admin_sign_in_fails_closed_when_redis_is_down(limits, client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    caches = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
+        }
+    }
+    with override_settings(CACHES=caches):
+        response = admin_sign_in(client, staff.email, PASSWORD)
+
+    assert response.status_code == 200
+    assert "Sign-in is temporarily unavailable." in response.content.decode()
+    assert client.get("/admin/auth/").status_code == 302
