@@ -123,6 +123,8 @@ def test_create_publishes_booking_created_in_the_catalogue_shape():
             {"seats": [f"A{n}" for n in range(1, 11)] + ["B1"], "payment_method": "x"},
             {"seats": ["At most 10 seats per booking."]},
         ),
+        # Refused by its length alone, not with an error for each of its elements.
+        ({"seats": [None] * 1000, "payment_method": "x"}, {"seats": ["At most 10 seats per booking."]}),
         ({"seats": ["A1", "A2", "A1"], "payment_method": "x"}, {"seats": ["Duplicate seat(s): A1."]}),
         ({"seats": ["A1"]}, {"payment_method": ["This field is required."]}),
         ({"seats": ["A1"], "payment_method": ""}, {"payment_method": ["This field may not be blank."]}),
