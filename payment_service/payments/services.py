@@ -11,6 +11,10 @@ across a remote call and the provider's effect survives whatever happens to ours
 A crash or a rollback after step 2 leaves the payment pending: the retried task (or the sweeper)
 calls the provider again with the same key and gets the same charge back, so a booking is
 charged at most once whatever is retried or redelivered.
+
+Giving up on a provider that stays down fails the payment without knowing whether an attempt
+that never answered charged: the sweeper later asks the provider (``payment_settle_given_up``),
+and a charge found then, or reported by a webhook, is refunded.
 """
 
 from __future__ import annotations
@@ -49,6 +53,12 @@ def _enqueue_refund(payment_id: uuid.UUID) -> None:
     from .tasks import refund_payment
 
     refund_payment.delay(str(payment_id))
+
+
+def _enqueue_settle(payment_id: uuid.UUID) -> None:
+    from .tasks import settle_given_up_payment
+
+    settle_given_up_payment.delay(str(payment_id))
 
 
 def _after_commit(function, payment_id: uuid.UUID) -> None:
@@ -239,6 +249,8 @@ def payment_record_charge(
     """Record the outcome of the charge, once: whatever comes later (a retry, a webhook) is a no-op."""
     payment = _locked(payment_id)
     if payment.status != Payment.Status.PENDING:
+        if succeeded and _given_up(payment):
+            _refund_late_charge(payment, charge_id)
         return payment
     payment.provider_charge_id = charge_id
     if succeeded:
@@ -269,13 +281,61 @@ def _fail(payment: Payment, reason: str) -> None:
 
 
 @transaction.atomic
-def payment_charge_give_up(*, payment_id: uuid.UUID | str, reason: str = PROVIDER_UNAVAILABLE_REASON) -> Payment:
-    """The provider stayed unavailable through every retry: the payment fails."""
+def payment_charge_give_up(*, payment_id: uuid.UUID | str) -> Payment:
+    """The provider stayed unavailable through every retry: the payment fails.
+
+    An attempt that never answered may still have charged (we lost our database after the
+    provider's answer, or a real provider timed out after charging): ``refund_requested`` marks
+    the payment for the sweeper to settle with the provider, and refund what it finds.
+    """
     payment = _locked(payment_id)
     if payment.status != Payment.Status.PENDING:
         return payment
-    _fail(payment, reason)
-    payment.save(update_fields=["status", "failure_reason", "updated_at"])
+    _fail(payment, PROVIDER_UNAVAILABLE_REASON)
+    payment.refund_requested = True
+    payment.save(update_fields=["status", "failure_reason", "refund_requested", "updated_at"])
+    return payment
+
+
+def _given_up(payment: Payment) -> bool:
+    """Failed because the provider stayed down, with no charge of the provider's on record."""
+    return (
+        payment.status == Payment.Status.FAILED
+        and payment.failure_reason == PROVIDER_UNAVAILABLE_REASON
+        and not payment.provider_charge_id
+    )
+
+
+def _refund_late_charge(payment: Payment, charge_id: str) -> None:
+    """The provider charged a payment we gave up on (its booking is cancelled): give it back.
+
+    No ``payment.succeeded``: the booking was told the payment failed, and stays cancelled; the
+    refund's ``payment.refunded`` tells the customer. The failure reason stays, as the story.
+    """
+    logger.warning("payment %s was charged (%s) after we gave up on it: refunding", payment.id, charge_id)
+    payment.status = Payment.Status.SUCCEEDED
+    payment.provider_charge_id = charge_id
+    payment.refund_requested = True
+    update_row(payment, ["status", "provider_charge_id", "refund_requested", "updated_at"])
+    _after_commit(_enqueue_refund, payment.id)
+
+
+def payment_settle_given_up(*, payment_id: uuid.UUID | str) -> Payment:
+    """Ask the provider whether a payment we gave up on was charged; refund it if so.
+
+    Raises ``TransientProviderError`` while the provider is still down (the sweeper asks again).
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    if not (_given_up(payment) and payment.refund_requested):
+        return payment
+    result = get_provider().find_charge(idempotency_key=payment.charge_idempotency_key)
+    if result is not None and result.succeeded:
+        return payment_record_charge(payment_id=payment.id, succeeded=True, charge_id=result.charge_id)
+    with transaction.atomic():
+        payment = _locked(payment_id)
+        if _given_up(payment) and payment.refund_requested:  # nothing was charged: settled
+            payment.refund_requested = False
+            payment.save(update_fields=["refund_requested", "updated_at"])
     return payment
 
 
@@ -325,7 +385,8 @@ def payment_record_refund(*, payment_id: uuid.UUID | str, refund_id: str) -> Pay
 
 
 def payments_sweep_stuck(*, older_than: dt.timedelta) -> dict[str, list[uuid.UUID]]:
-    """Re-enqueue charges and refunds left untouched for ``older_than`` (a lost task, a killed worker).
+    """Re-enqueue charges and refunds left untouched for ``older_than`` (a lost task, a killed
+    worker), and the settling of payments given up on while the provider was down.
 
     Safe to repeat: the idempotency keys make a second charge or refund return the first one.
     The swept payments are touched, so they are swept again only after another ``older_than``.
@@ -336,14 +397,28 @@ def payments_sweep_stuck(*, older_than: dt.timedelta) -> dict[str, list[uuid.UUI
     refunds = list(
         stale.filter(status=Payment.Status.SUCCEEDED, refund_requested=True).values_list("id", flat=True)[:500]
     )
-    Payment.objects.filter(id__in=charges + refunds).update(updated_at=timezone.now())
+    given_up = stale.filter(
+        status=Payment.Status.FAILED,
+        failure_reason=PROVIDER_UNAVAILABLE_REASON,
+        provider_charge_id="",
+        refund_requested=True,
+    )
+    settles = list(given_up.values_list("id", flat=True)[:500])
+    Payment.objects.filter(id__in=charges + refunds + settles).update(updated_at=timezone.now())
     for payment_id in charges:
         _enqueue_charge(payment_id)
     for payment_id in refunds:
         _enqueue_refund(payment_id)
-    if charges or refunds:
-        logger.warning("swept %d stuck charges and %d stuck refunds", len(charges), len(refunds))
-    return {"charges": charges, "refunds": refunds}
+    for payment_id in settles:
+        _enqueue_settle(payment_id)
+    if charges or refunds or settles:
+        logger.warning(
+            "swept %d stuck charges, %d stuck refunds and %d payments given up on to settle",
+            len(charges),
+            len(refunds),
+            len(settles),
+        )
+    return {"charges": charges, "refunds": refunds, "settles": settles}
 
 
 # Provider webhooks ---------------------------------------------------------------------------

@@ -13,7 +13,13 @@ from common.celery_app import DATABASE_ERRORS, retry_after_database_error
 
 from .models import Payment
 from .providers import TransientProviderError
-from .services import payment_charge, payment_charge_give_up, payment_refund, payments_sweep_stuck
+from .services import (
+    payment_charge,
+    payment_charge_give_up,
+    payment_refund,
+    payment_settle_given_up,
+    payments_sweep_stuck,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +114,25 @@ def refund_payment(self, payment_id: str, database_retries: int = 0) -> None:
         payment_id=payment_id,
         database_retries=database_retries,
         when_provider_stays_down=_leave_refund_to_sweeper,
+    )
+
+
+def _leave_settling_to_sweeper(payment_id: str, provider_retries: int) -> None:
+    logger.warning(
+        "provider still unavailable to settle payment %s after %d retries; left to the sweeper",
+        payment_id,
+        provider_retries,
+    )
+
+
+@shared_task(name="payment.payments.settle_given_up", **PAYMENT_STEP_OPTIONS)
+def settle_given_up_payment(self, payment_id: str, database_retries: int = 0) -> None:
+    run_payment_step(
+        self,
+        payment_settle_given_up,
+        payment_id=payment_id,
+        database_retries=database_retries,
+        when_provider_stays_down=_leave_settling_to_sweeper,
     )
 
 

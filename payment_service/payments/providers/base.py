@@ -42,6 +42,11 @@ class PaymentProvider(Protocol):
         """Refund once per key; raises TransientProviderError when the provider cannot answer."""
         ...
 
+    def find_charge(self, *, idempotency_key: str) -> ChargeResult | None:
+        """The charge made with this key, or None if none was; raises TransientProviderError when
+        the provider cannot answer. It settles whether a call that never answered charged."""
+        ...
+
 
 @lru_cache(maxsize=4)
 def _build(path: str) -> PaymentProvider:

@@ -70,6 +70,14 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_sim_{secrets.token_hex(12)}"
 
 
+def _charge_result(charge: SimulatedCharge) -> ChargeResult:
+    return ChargeResult(
+        succeeded=charge.status == SimulatedCharge.Status.SUCCEEDED,
+        charge_id=charge.id,
+        failure_code=charge.failure_code,
+    )
+
+
 class SimulatedProvider:
     def _network(self, operation: str) -> None:
         latency_ms = settings.PAYMENT_PROVIDER_LATENCY_MS
@@ -101,11 +109,12 @@ class SimulatedProvider:
             # The key was used before (a retry, or a concurrent call that won the insert): its
             # charge is the answer, as a real provider replays an idempotent request.
             charge = SimulatedCharge.objects.get(idempotency_key=idempotency_key)
-        return ChargeResult(
-            succeeded=charge.status == SimulatedCharge.Status.SUCCEEDED,
-            charge_id=charge.id,
-            failure_code=charge.failure_code,
-        )
+        return _charge_result(charge)
+
+    def find_charge(self, *, idempotency_key: str) -> ChargeResult | None:
+        self._network("find_charge")
+        charge = SimulatedCharge.objects.filter(idempotency_key=idempotency_key).first()
+        return None if charge is None else _charge_result(charge)
 
     def refund(self, *, charge_id: str, amount_minor: int, idempotency_key: str) -> RefundResult:
         self._network("refund")

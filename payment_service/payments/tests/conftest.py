@@ -3,6 +3,8 @@ import pytest
 from payment_service.payments import services, tasks
 from payment_service.payments.providers import simulated
 
+TASKS = {"charge": tasks.charge_payment, "refund": tasks.refund_payment, "settle": tasks.settle_given_up_payment}
+
 
 class Enqueued:
     """Tasks the services enqueued after commit, run on demand as a worker would (``.apply()``)."""
@@ -17,7 +19,7 @@ class Enqueued:
     def run(self) -> None:
         while self.calls:
             kind, payment_id = self.calls.pop(0)
-            task = tasks.charge_payment if kind == "charge" else tasks.refund_payment
+            task = TASKS[kind]
             with self.capture_on_commit(execute=True):
                 task.apply(args=[payment_id]).get()
 
@@ -27,6 +29,7 @@ def enqueued(monkeypatch, django_capture_on_commit_callbacks) -> Enqueued:
     recorder = Enqueued(django_capture_on_commit_callbacks)
     monkeypatch.setattr(services, "_enqueue_charge", recorder("charge"))
     monkeypatch.setattr(services, "_enqueue_refund", recorder("refund"))
+    monkeypatch.setattr(services, "_enqueue_settle", recorder("settle"))
     return recorder
 
 

@@ -218,8 +218,77 @@ def test_a_provider_down_through_every_retry_fails_the_payment(commit, enqueued,
     # then
     payment = Payment.objects.get()
     assert (payment.status, payment.failure_reason, payment.attempts) == ("failed", "provider_unavailable", 4)
+    assert payment.refund_requested  # to settle: did an attempt that never answered charge?
     assert charges(payment) == []
     assert [e["data"]["reason"] for e in published()] == ["provider_unavailable"]
+
+
+def _swept_later(settings) -> None:
+    """The sweeper's next round, ``PAYMENT_STUCK_AFTER_SECONDS`` after the last change."""
+    settings.PAYMENT_STUCK_AFTER_SECONDS = 60
+    Payment.objects.update(updated_at=timezone.now() - dt.timedelta(seconds=61))
+    sweep_stuck_payments.apply().get()
+
+
+def test_a_charge_made_before_the_provider_went_down_is_found_and_refunded(commit, enqueued, settings, monkeypatch):
+    # given: the provider charged, we lost the answer, and the provider was down for every retry
+    commit(types.BOOKING_CREATED, booking_created_data())
+    payment = Payment.objects.get()
+
+    def lose_the_database(*args, **kwargs):
+        raise ConnectionError("worker lost its database mid-commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "publish", lose_the_database)
+        with pytest.raises(ConnectionError):
+            charge_payment.apply(args=[str(payment.id)]).get()
+    settings.PAYMENT_PROVIDER_TRANSIENT_ERROR_RATE = 1.0
+    settings.PAYMENT_PROVIDER_MAX_RETRIES = 2
+    charge_payment.apply(args=[str(payment.id)]).get()
+    payment.refresh_from_db()
+    assert (payment.status, charges(payment)) == ("failed", ["succeeded"])  # failed here, charged there
+
+    # when the provider is back and the sweeper comes round
+    settings.PAYMENT_PROVIDER_TRANSIENT_ERROR_RATE = 0.0
+    _swept_later(settings)
+    enqueued.run()
+
+    # then the charge is found and given back, once
+    payment.refresh_from_db()
+    assert (payment.status, payment.failure_reason, payment.provider_charge_id) == (
+        "refunded",
+        "provider_unavailable",
+        SimulatedCharge.objects.get().id,
+    )
+    assert (charges(payment), refunds(payment)) == (["succeeded"], 1)
+    assert types_published() == [types.PAYMENT_FAILED, types.PAYMENT_REFUNDED]
+    _swept_later(settings)
+    assert enqueued.calls == []
+
+
+def test_a_payment_given_up_on_that_was_never_charged_is_settled_without_a_refund(commit, enqueued, settings):
+    # given a payment given up on, the provider still down when the sweeper first asks
+    settings.PAYMENT_PROVIDER_TRANSIENT_ERROR_RATE = 1.0
+    settings.PAYMENT_PROVIDER_MAX_RETRIES = 1
+    commit(types.BOOKING_CREATED, booking_created_data())
+    enqueued.run()
+    _swept_later(settings)
+    enqueued.run()
+    payment = Payment.objects.get()
+    assert (payment.status, payment.refund_requested) == ("failed", True)  # still to settle
+
+    # when the provider answers at the next round
+    settings.PAYMENT_PROVIDER_TRANSIENT_ERROR_RATE = 0.0
+    _swept_later(settings)
+    enqueued.run()
+
+    # then nothing was charged, nothing refunded, and it is settled for good
+    payment.refresh_from_db()
+    assert (payment.status, payment.refund_requested) == ("failed", False)
+    assert (charges(payment), refunds(payment)) == ([], 0)
+    assert types_published() == [types.PAYMENT_FAILED]
+    _swept_later(settings)
+    assert enqueued.calls == []
 
 
 def test_a_crash_between_the_provider_charge_and_our_commit_charges_once(commit, enqueued, monkeypatch):
@@ -307,14 +376,19 @@ def test_the_sweeper_requeues_charges_and_refunds_left_untouched(enqueued, setti
     stuck_refund = PaymentFactory(status="succeeded", refund_requested=True, provider_charge_id="ch_x")
     fresh = PaymentFactory()
     done = PaymentFactory(status="failed")
-    Payment.objects.filter(id__in=[stuck_charge.id, stuck_refund.id, done.id]).update(updated_at=old)
+    given_up = PaymentFactory(status="failed", failure_reason="provider_unavailable", refund_requested=True)
+    Payment.objects.filter(id__in=[stuck_charge.id, stuck_refund.id, done.id, given_up.id]).update(updated_at=old)
 
     # when
     sweep_stuck_payments.apply().get()
     sweep_stuck_payments.apply().get()  # touched: not swept again straight away
 
     # then
-    assert enqueued.calls == [("charge", str(stuck_charge.id)), ("refund", str(stuck_refund.id))]
+    assert enqueued.calls == [
+        ("charge", str(stuck_charge.id)),
+        ("refund", str(stuck_refund.id)),
+        ("settle", str(given_up.id)),
+    ]
     assert fresh.id not in {uuid.UUID(payment_id) for _, payment_id in enqueued.calls}
     assert published() == []
 

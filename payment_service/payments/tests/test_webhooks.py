@@ -207,13 +207,27 @@ def test_verify_signature_accepts_any_of_several_v1_values():
         verify_signature(header, body, secrets=[SECRET], tolerance_seconds=10, now=150)
 
 
-def test_a_success_for_a_payment_we_failed_is_kept_as_a_conflict():
-    payment = PaymentFactory(status="failed", failure_reason="provider_unavailable")
+def test_a_success_for_a_payment_the_provider_declined_is_kept_as_a_conflict(enqueued):
+    payment = PaymentFactory(status="failed", failure_reason="card_declined", provider_charge_id="ch_declined")
 
     response = post(charge_event(payment, event_id="evt_late"))
 
     assert response.json() == {"status": "processed"}
     payment.refresh_from_db()
-    assert (payment.status, payment.failure_reason) == ("failed", "provider_unavailable")
+    assert (payment.status, payment.failure_reason) == ("failed", "card_declined")
     assert ProviderWebhookEvent.objects.get().outcome == "conflict"
-    assert published() == []
+    assert (published(), enqueued.calls) == ([], [])
+
+
+def test_a_success_for_a_payment_we_gave_up_on_is_refunded(enqueued, django_capture_on_commit_callbacks):
+    payment = PaymentFactory(status="failed", failure_reason="provider_unavailable", refund_requested=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(charge_event(payment, event_id="evt_late"))
+
+    assert response.json() == {"status": "processed"}
+    payment.refresh_from_db()
+    assert (payment.status, payment.provider_charge_id) == ("succeeded", "ch_sim_webhook")
+    assert ProviderWebhookEvent.objects.get().outcome == "processed"
+    assert enqueued.calls == [("refund", str(payment.id))]
+    assert published() == []  # the booking was told it failed; the refund will say the rest
