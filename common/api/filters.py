@@ -14,3 +14,19 @@ class SearchFilter(filters.SearchFilter):
             return super().get_search_terms(request)
         except ValidationError as error:
             raise ValidationError({self.search_param: error.detail}) from error
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ``?ordering=``, with the primary key as the last key of the order.
+
+    Ordered by a column many rows share (``status``, ``city``), PostgreSQL may return the rows of
+    one value in any order, query by query, so pages repeat some rows and skip others.
+    """
+
+    UNIQUE_KEYS = frozenset({"pk", "-pk", "id", "-id"})
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if ordering and not self.UNIQUE_KEYS & set(ordering):
+            return [*ordering, "pk"]
+        return ordering

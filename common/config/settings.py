@@ -134,7 +134,7 @@ def build_settings(service_name: str | Service, *, apps: list[str]) -> dict[str,
             "DEFAULT_FILTER_BACKENDS": [
                 "django_filters.rest_framework.DjangoFilterBackend",
                 "common.api.filters.SearchFilter",
-                "rest_framework.filters.OrderingFilter",
+                "common.api.filters.OrderingFilter",
             ],
             "DEFAULT_SCHEMA_CLASS": "common.api.schema.AutoSchema",
             "EXCEPTION_HANDLER": "common.api.exceptions.exception_handler",

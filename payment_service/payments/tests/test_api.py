@@ -111,6 +111,16 @@ def test_list_paginates():
     assert body["next"].endswith("/api/payments/?page=2&page_size=2")
 
 
+def test_ordering_by_a_shared_value_pages_through_every_payment_once():
+    client = authenticated_client()
+    payments = PaymentFactory.create_batch(6, user_id=client.user_id, status="succeeded")
+
+    pages = [client.get(LIST_URL, {"ordering": "status", "page_size": 2, "page": page}).json() for page in (1, 2, 3)]
+
+    ids = [item["id"] for body in pages for item in body["results"]]
+    assert ids == sorted(str(payment.id) for payment in payments)  # then by id: one order, query after query
+
+
 def test_list_filters_by_status():
     client = authenticated_client()
     refunded = PaymentFactory(user_id=client.user_id, status="refunded")
