@@ -70,15 +70,20 @@ def contact_upsert(*, user_id: uuid.UUID, email: str, full_name: str, occurred_a
 
 
 def notifications_release_waiting(*, contact: Contact) -> int:
-    """Address (and re-render) the user's unsent notifications; enqueue those that were waiting."""
+    """Address (and re-render) the user's unsent notifications, and enqueue them after commit.
+
+    Not only those that were waiting: a send task that met one of them locked here gave up
+    (``BUSY``) and would leave it to the stale sweep. One waiting out a retry's backoff keeps it.
+    """
     released = 0
     pending = Notification.objects.select_for_update().filter(user_id=contact.user_id, status=Status.PENDING)
     for notification in pending:
         was_waiting = not notification.recipient
         _render_into(notification, contact)
         notification.save(update_fields=["recipient", "subject", "body_text", "body_html", "updated_at"])
-        if was_waiting:
+        if was_waiting or notification.next_attempt_at is None:
             notification_enqueue(notification_id=notification.id)
+        if was_waiting:
             released += 1
     if released:
         logger.info("released %d notification(s) waiting for user %s", released, contact.user_id)
@@ -442,9 +447,11 @@ def notification_resend(*, notification_id: uuid.UUID | str) -> Notification:
 
 
 def notifications_enqueue_stale(*, now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Enqueue again pending notifications whose task was lost (broker down at enqueue time)."""
+    """Enqueue again pending notifications whose task was lost (broker down at enqueue time), and
+    release those still waiting for a contact that has arrived since."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(minutes=notification_settings()["STALE_PENDING_MINUTES"])
+    _release_waiting_for_a_known_contact(cutoff=cutoff, limit=limit)
     stale = (
         Notification.objects.filter(status=Status.PENDING, updated_at__lt=cutoff)
         .exclude(recipient="")
@@ -455,6 +462,22 @@ def notifications_enqueue_stale(*, now: dt.datetime | None = None, limit: int = 
     for notification_id in ids:
         notification_enqueue(notification_id=notification_id)
     return len(ids)
+
+
+def _release_waiting_for_a_known_contact(*, cutoff: dt.datetime, limit: int) -> None:
+    """A notification created while its user's contact was being created, each transaction blind to
+    the other's row, waits with no recipient although the contact exists: release it now."""
+    users = (
+        Notification.objects.filter(status=Status.PENDING, recipient="", updated_at__lt=cutoff)
+        .filter(user_id__in=Contact.objects.values("user_id"))
+        .values_list("user_id", flat=True)
+        .distinct()[:limit]
+    )
+    for user_id in list(users):
+        with transaction.atomic():
+            contact = Contact.objects.select_for_update().get(user_id=user_id)
+            released = notifications_release_waiting(contact=contact)
+        logger.warning("released %d notification(s) of user %s that missed their contact", released, user_id)
 
 
 def notification_mark_read(*, notification: Notification) -> Notification:

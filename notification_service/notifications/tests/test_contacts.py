@@ -5,13 +5,14 @@ import uuid
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from common.events import types
 from common.events.processing import apply_envelope
 from common.events.testing import deliver, make_envelope
 from notification_service.notifications.models import Contact, Notification
 
-from .factories import ContactFactory, confirmed_data, payment_failed_data, user_data
+from .factories import ContactFactory, NotificationFactory, confirmed_data, payment_failed_data, user_data
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,27 @@ def test_update_changes_name_and_address(run_on_commit):
     contact.refresh_from_db()
     assert (contact.email, contact.full_name) == ("new@example.com", "New")
     assert Contact.objects.count() == 1
+
+
+def test_an_update_sends_the_users_unsent_notifications_again_to_the_new_address(run_on_commit, settings):
+    # given an unsent notification, whose send task may have found it locked by the update and
+    # given up, and one waiting out a retry's backoff
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    contact = ContactFactory(email="old@example.com", updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    unsent = NotificationFactory(user_id=contact.user_id, recipient="old@example.com")
+    backing_off = NotificationFactory(
+        user_id=contact.user_id, recipient="old@example.com", next_attempt_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+
+    # when the user's address changes
+    run_on_commit(deliver, types.USER_UPDATED, user_data(user_id=str(contact.user_id), email="new@example.com"))
+
+    # then the unsent one goes now, to the new address; the other keeps its retry's time
+    unsent.refresh_from_db()
+    backing_off.refresh_from_db()
+    assert (unsent.status, unsent.recipient) == ("sent", "new@example.com")
+    assert (backing_off.status, backing_off.recipient) == ("pending", "new@example.com")
+    assert [message.to for message in mail.outbox] == [["new@example.com"]]
 
 
 def test_an_older_update_arriving_late_does_not_overwrite_a_newer_one(run_on_commit):

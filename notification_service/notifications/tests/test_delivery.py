@@ -268,6 +268,24 @@ def test_stale_pending_notifications_are_enqueued_again(run_on_commit, smtp):
     assert len(mail.outbox) == 1
 
 
+def test_the_sweep_releases_a_notification_that_missed_its_users_contact(run_on_commit, smtp):
+    # given a notification created while its user's contact was, each blind to the other
+    contact = ContactFactory(email="grace@example.com")
+    missed = NotificationFactory(user_id=contact.user_id, recipient="")
+    still_unknown = NotificationFactory(recipient="")
+    Notification.objects.update(updated_at=timezone.now() - dt.timedelta(hours=1))
+
+    # when the sweep runs
+    run_on_commit(resend_stale.apply)
+
+    # then it is addressed and sent; a user with no contact yet still waits
+    missed.refresh_from_db()
+    still_unknown.refresh_from_db()
+    assert (missed.status, missed.recipient) == ("sent", "grace@example.com")
+    assert (still_unknown.status, still_unknown.recipient) == ("pending", "")
+    assert [message.to for message in mail.outbox] == [["grace@example.com"]]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_send_that_meets_its_database_down_is_retried_and_sent_once(smtp, own_database_accepting):
     # given a pending ticket, and the service's database refusing connections until the first retry
