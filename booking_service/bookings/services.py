@@ -472,17 +472,20 @@ def bookings_expire_overdue(*, batch_size: int = 100, max_batches: int = 50) -> 
 def showtime_apply_snapshot(*, event: Event) -> None:
     """Upsert the newest snapshot; an older or equal version changes nothing.
 
-    Cancellation is final here: a snapshot never brings a cancelled showtime back.
+    A snapshot without a version (the contract's data does not name one) is the newest by
+    arrival. Cancellation is final here: a snapshot never brings a cancelled showtime back.
     """
     data = event.data
+    version = data.get("version")
     replica = ShowtimeReplica.objects.select_for_update().filter(pk=data["id"]).first()
-    if replica is not None and replica.has_snapshot and data["version"] <= replica.version:
-        logger.info("showtime %s v%s is not newer than v%s; ignored", data["id"], data["version"], replica.version)
+    if replica is not None and replica.has_snapshot and version is not None and version <= replica.version:
+        logger.info("showtime %s v%s is not newer than v%s; ignored", data["id"], version, replica.version)
         return
     if replica is None:
         replica = ShowtimeReplica(id=data["id"])
     was_cancelled = replica.is_cancelled
-    replica.version = data["version"]
+    if version is not None:
+        replica.version = version
     replica.has_snapshot = True
     replica.movie_id = data["movie_id"]
     replica.movie_title = data["movie_title"]

@@ -58,10 +58,16 @@ SHOWTIME_SNAPSHOT = _object(
             "type": "array",
             "items": _object({"label": {"type": "string", "minLength": 1}, "category": {"type": "string"}}),
         },
-        # Consumers keep the newest snapshot: a lower version never overwrites a higher one.
-        "version": {"type": "integer", "minimum": 1},
     },
-    {"updated_at": DATETIME, "cinema_timezone": {"type": "string"}, "cinema_city": TEXT},
+    {
+        # Consumers keep the newest snapshot: a lower version never overwrites a higher one. Our
+        # movie service always sends it; the contract's data ("the showtime detail") has none, so
+        # a snapshot without it is the newest by arrival.
+        "version": {"type": "integer", "minimum": 1},
+        "updated_at": DATETIME,
+        "cinema_timezone": {"type": "string"},
+        "cinema_city": TEXT,
+    },
 )
 
 CANCEL_REASONS = ["user_cancelled", "payment_failed", "expired", "showtime_cancelled"]

@@ -64,6 +64,24 @@ def test_an_older_or_equal_snapshot_changes_nothing(stale_version):
     assert (replica.version, replica.movie_title) == (2, "Newest")
 
 
+def test_a_snapshot_without_a_version_is_the_newest_by_arrival():
+    # given a showtime known at version 2
+    showtime_id = uuid.uuid4()
+    deliver(types.SHOWTIME_PUBLISHED, snapshot_data(showtime_id, version=2, movie_title="Versioned"))
+    unversioned = snapshot_data(showtime_id, movie_title="As the contract has it")
+    del unversioned["version"]
+
+    # when a producer that follows the contract's data alone publishes a snapshot
+    outcome = deliver(types.SHOWTIME_PUBLISHED, unversioned)
+
+    # then it is applied, and a later versioned one is still compared with the last version
+    assert outcome == "applied"
+    replica = ShowtimeReplica.objects.get()
+    assert (replica.version, replica.movie_title) == (2, "As the contract has it")
+    deliver(types.SHOWTIME_PUBLISHED, snapshot_data(showtime_id, version=2, movie_title="Stale"))
+    assert ShowtimeReplica.objects.get().movie_title == "As the contract has it"
+
+
 def test_the_same_snapshot_delivered_three_times_is_applied_once():
     data = snapshot_data(version=1)
     event_id = uuid.uuid4()
