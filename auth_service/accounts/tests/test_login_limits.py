@@ -242,16 +242,19 @@ def test_redis_keys_expire_with_the_window(limits, real_redis):
     assert 0 < ttl <= WINDOW
 
 
+# A Redis nobody listens on, for the counters' store being down.
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
+    }
+}
+
+
 def test_sign_in_fails_closed_with_503_when_redis_is_down(limits):
     user = UserFactory()
-    caches = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
-        }
-    }
-    with override_settings(CACHES=caches):
+    with override_settings(CACHES=REDIS_DOWN):
         response = sign_in(user.email, PASSWORD)
 
     assert response.status_code == 503
@@ -261,14 +264,7 @@ def test_sign_in_fails_closed_with_503_when_redis_is_down(limits):
 
 def test_the_admin_sign_in_fails_closed_when_redis_is_down(limits, client):
     staff = UserFactory(is_staff=True, is_superuser=True)
-    caches = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": True},
-        }
-    }
-    with override_settings(CACHES=caches):
+    with override_settings(CACHES=REDIS_DOWN):
         response = admin_sign_in(client, staff.email, PASSWORD)
 
     assert response.status_code == 200
