@@ -38,13 +38,14 @@ def booking_get(*, booking_id: uuid.UUID, user_id: uuid.UUID) -> Booking:
     return booking
 
 
-def showtime_for_hold(*, showtime_id: uuid.UUID) -> ShowtimeReplica | None:
-    """The showtime a new hold is for, or None while the replica has no snapshot of it.
+def showtime_for_hold(*, showtime_id: uuid.UUID, lock: bool = False) -> ShowtimeReplica | None:
+    """The showtime a new hold is for, or None while the replica has no snapshot of it; with
+    ``lock``, its row ``FOR KEY SHARE`` until the transaction ends (``services._hold``).
 
     Every booking POST runs this, and there the query compiler was most of its cost (about 0.35
     of 0.75 ms of CPU on the bench VM), hence ``select_row``.
     """
-    showtime = select_row(ShowtimeReplica, showtime_id)
+    showtime = select_row(ShowtimeReplica, showtime_id, key_share=lock)
     return showtime if showtime is not None and showtime.has_snapshot else None
 
 

@@ -167,25 +167,21 @@ def booking_create(
 
     The insert is optimistic: the unique indexes decide, and only when one refuses does this look
     for overdue holds in the way (the sweeper may not have run yet), expire them and try once more.
-    The common case is one transaction of four inserts with no extra read.
+    The common case is one transaction of the showtime's read and four inserts.
     """
     body_hash = request_hash(showtime_id=showtime_id, seats=seats, payment_method=payment_method)
     if idempotency_key:
         existing = _idempotent_booking(user_id=user_id, key=idempotency_key, body_hash=body_hash)
         if existing is not None:
             return existing, False
-    showtime = showtime_for_hold(showtime_id=showtime_id)
-    if showtime is None:
-        raise exceptions.NotFound("Showtime not found.")
-    priced = _validated_seats(showtime, seats, timezone.now())
-    labels = [label for label, _, _ in priced]
+    labels = sorted(seats, key=seat_sort_key)
     for attempt in (1, 2):
         try:
-            return _booking_insert(
+            return _hold(
                 user_id=user_id,
                 user_email=user_email,
-                showtime=showtime,
-                priced=priced,
+                showtime_id=showtime_id,
+                seats=seats,
                 payment_method=payment_method,
                 idempotency_key=idempotency_key,
                 body_hash=body_hash,
@@ -200,13 +196,13 @@ def booking_create(
                 return existing, False
             if constraint not in (ONE_PENDING_CONSTRAINT, LIVE_SEAT_CONSTRAINT):
                 raise
-            if attempt == 1 and _release_expired_holds(showtime=showtime, labels=labels, user_id=user_id):
+            if attempt == 1 and _release_expired_holds(showtime_id=showtime_id, labels=labels, user_id=user_id):
                 continue
             if constraint == ONE_PENDING_CONSTRAINT:
                 raise Conflict(
                     "You already have a pending booking for this showtime; pay or cancel it first."
                 ) from None
-            raise SeatsUnavailable(_taken(showtime_id=showtime.id, labels=labels)) from None
+            raise SeatsUnavailable(_taken(showtime_id=showtime_id, labels=labels)) from None
     raise AssertionError("unreachable: the second attempt returns or raises")  # pragma: no cover
 
 
@@ -264,6 +260,38 @@ def _validated_seats(showtime: ShowtimeReplica, seats: list[str], now: dt.dateti
 
 
 @transaction.atomic
+def _hold(
+    *,
+    user_id: uuid.UUID,
+    user_email: str,
+    showtime_id: uuid.UUID,
+    seats: list[str],
+    payment_method: str,
+    idempotency_key: str | None,
+    body_hash: str,
+) -> Booking:
+    """Read the showtime and hold the seats, in one transaction.
+
+    The read locks the showtime's row ``FOR KEY SHARE``, as the bookings' foreign key does anyway
+    (it blocks no other booking). A cancellation of the showtime locks the row ``FOR UPDATE``:
+    it either waits for this hold to commit and then cancels it with the others, or goes first,
+    and this read waits for it and sees the showtime cancelled. Read before the transaction, a
+    hold could commit live on a showtime cancelled meanwhile.
+    """
+    showtime = showtime_for_hold(showtime_id=showtime_id, lock=True)
+    if showtime is None:
+        raise exceptions.NotFound("Showtime not found.")
+    return _booking_insert(
+        user_id=user_id,
+        user_email=user_email,
+        showtime=showtime,
+        priced=_validated_seats(showtime, seats, timezone.now()),
+        payment_method=payment_method,
+        idempotency_key=idempotency_key,
+        body_hash=body_hash,
+    )
+
+
 def _booking_insert(
     *,
     user_id: uuid.UUID,
@@ -326,12 +354,12 @@ def _booking_insert(
 
 
 @transaction.atomic
-def _release_expired_holds(*, showtime: ShowtimeReplica, labels: list[str], user_id: uuid.UUID) -> bool:
+def _release_expired_holds(*, showtime_id: uuid.UUID, labels: list[str], user_id: uuid.UUID) -> bool:
     """Expire, now, the overdue holds in this request's way; True if there were any."""
     now = timezone.now()
-    in_the_way = Booking.objects.filter(showtime=showtime, status=Booking.Status.PENDING, expires_at__lte=now).filter(
-        Q(user_id=user_id) | Q(booking_seats__label__in=labels, booking_seats__is_live=True)
-    )
+    in_the_way = Booking.objects.filter(
+        showtime_id=showtime_id, status=Booking.Status.PENDING, expires_at__lte=now
+    ).filter(Q(user_id=user_id) | Q(booking_seats__label__in=labels, booking_seats__is_live=True))
     ids = set(in_the_way.values_list("id", flat=True))
     released = False
     for booking in Booking.objects.select_for_update().filter(pk__in=ids).order_by("pk"):

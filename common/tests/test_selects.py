@@ -72,11 +72,43 @@ def test_skip_locked_passes_over_a_row_another_transaction_holds(settings):
         assert select_row(Counter, counter.pk, for_update=True, skip_locked=True).pk == counter.pk
 
 
-def test_outside_a_transaction_it_refuses_as_select_for_update_does():
+def test_a_key_share_lock_waits_for_an_update_lock_and_then_reads_the_new_row(settings):
+    require_postgres_database(settings)  # SQLite has no row locks
+    # given a row another transaction holds FOR UPDATE and has changed, not yet committed
+    counter = Counter.objects.create(key="seats", value=0)
+    locked, commit = threading.Event(), threading.Event()
+
+    def change():
+        with transaction.atomic():
+            row = select_row(Counter, counter.pk, for_update=True)
+            row.value = 7
+            row.save(update_fields=["value"])
+            locked.set()
+            commit.wait(5)
+        connection.close()
+
+    thread = threading.Thread(target=change)
+    thread.start()
+    locked.wait(5)
+    threading.Timer(0.3, commit.set).start()
+
+    # when this one reads it FOR KEY SHARE
+    with transaction.atomic():
+        started = time.monotonic()
+        row = select_row(Counter, counter.pk, key_share=True)
+        waited = time.monotonic() - started
+    thread.join(5)
+
+    # then it waited for the commit and read the new row
+    assert (row.value, waited >= 0.2) == (7, True)
+
+
+@pytest.mark.parametrize("lock", ["for_update", "key_share"])
+def test_outside_a_transaction_it_refuses_as_select_for_update_does(lock):
     counter = Counter.objects.create(key="seats")
 
     with pytest.raises(TransactionManagementError):
-        select_row(Counter, counter.pk, for_update=True)
+        select_row(Counter, counter.pk, **{lock: True})
 
 
 def test_without_the_lock_it_reads_outside_a_transaction_too():

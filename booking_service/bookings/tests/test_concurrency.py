@@ -7,10 +7,10 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework import status
 
-from booking_service.bookings.models import Booking, BookingSeat
+from booking_service.bookings.models import Booking, BookingSeat, ShowtimeReplica
 from common.auth.testing import authenticated_client
 from common.testing.infrastructure import require_postgres_database
 
@@ -105,3 +105,38 @@ def test_a_b_against_b_a_is_all_or_nothing(settings):
         assert Booking.objects.filter(showtime=showtime).count() == 1
         assert BookingSeat.objects.filter(showtime=showtime).count() == 2
         assert_one_live_booking_per_seat(showtime)
+
+
+def test_a_hold_racing_its_showtimes_cancellation_waits_and_is_refused(settings):
+    """The cancellation holds the showtime's row and has marked it cancelled, not yet committed;
+    a booking request meanwhile waits for it, then sees it cancelled, and books nothing."""
+    require_postgres_database(settings)
+    showtime = ShowtimeReplicaFactory()
+    marked, commit = threading.Event(), threading.Event()
+
+    def cancel_the_showtime():
+        try:
+            with transaction.atomic():
+                replica = ShowtimeReplica.objects.select_for_update().get(pk=showtime.pk)
+                replica.status = ShowtimeReplica.Status.CANCELLED
+                replica.save(update_fields=["status"])
+                marked.set()
+                commit.wait(10)
+        finally:
+            connection.close()
+
+    cancelling = threading.Thread(target=cancel_the_showtime)
+    cancelling.start()
+    assert marked.wait(10)
+    answers = []
+    booking = threading.Thread(target=lambda: answers.append(race(showtime, [["A1"]])[0]))
+    booking.start()
+    booking.join(0.5)
+    assert booking.is_alive()  # waiting for the cancellation, not reading past it
+    commit.set()
+    cancelling.join(10)
+    booking.join(10)
+
+    ((_, code, answer),) = answers
+    assert (code, answer) == (status.HTTP_400_BAD_REQUEST, {"showtime_id": ["This showtime has been cancelled."]})
+    assert not Booking.objects.filter(showtime=showtime).exists()
