@@ -30,7 +30,9 @@ class ShowtimeForm(forms.ModelForm):
         try:
             if "starts_at" in self.changed_data:
                 services.require_start_ahead(starts_at)
-            cleaned["prices"] = services.normalise_prices(cleaned.get("prices"), screen=screen)
+            cleaned["prices"] = services.normalise_prices(
+                cleaned.get("prices"), screen=screen, currency=cleaned.get("currency") or ""
+            )
             services.check_no_overlap(
                 screen=screen,
                 starts_at=starts_at,

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from common.api.exceptions import Conflict
+from common.money import currency_exponent
 from movie_service.caching import invalidate_on_commit
 from movie_service.cinemas.layouts import layout_categories
 from movie_service.cinemas.models import Screen
@@ -35,8 +36,9 @@ def showtime_end(*, movie: Movie, starts_at: dt.datetime) -> dt.datetime:
     return starts_at + dt.timedelta(minutes=movie.duration_minutes) + cleaning_buffer()
 
 
-def normalise_prices(prices: Any, *, screen: Screen) -> dict[str, str]:
-    """``{category: "12.50"}`` for exactly the seat categories of ``screen``."""
+def normalise_prices(prices: Any, *, screen: Screen, currency: str) -> dict[str, str]:
+    """``{category: "12.50"}`` for exactly the seat categories of ``screen``, in amounts the
+    payment service can charge in ``currency`` (whole yen, at most two decimals of a euro)."""
     if not isinstance(prices, dict) or not prices:
         raise ValidationError({"prices": ["Give a price for each seat category of the screen."]})
     normalised: dict[str, str] = {}
@@ -47,6 +49,9 @@ def normalise_prices(prices: Any, *, screen: Screen) -> dict[str, str]:
             raise ValidationError({"prices": [f"{category}: {amount!r} is not a decimal amount."]}) from None
         if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")) or value >= 1_000_000:
             raise ValidationError({"prices": [f"{category}: amounts are non-negative with at most two decimals."]})
+        decimals = min(2, currency_exponent(currency))
+        if value != value.quantize(Decimal(1).scaleb(-decimals)):
+            raise ValidationError({"prices": [f"{category}: {currency} amounts have at most {decimals} decimals."]})
         normalised[str(category)] = f"{value.quantize(Decimal('0.01'))}"
     needed = layout_categories(screen.layout)
     missing = sorted(needed - set(normalised))
@@ -108,7 +113,7 @@ def showtime_create(
         screen=screen,
         starts_at=starts_at,
         ends_at=ends_at,
-        prices=normalise_prices(prices, screen=screen),
+        prices=normalise_prices(prices, screen=screen, currency=currency),
         currency=currency,
         status=Showtime.Status.SCHEDULED,
         version=1,
@@ -141,18 +146,20 @@ def showtime_update(*, showtime: Showtime, data: dict[str, Any]) -> Showtime:
     if "starts_at" in data and starts_at != showtime.starts_at:
         require_start_ahead(starts_at)
     screen = _lock_screen(screen)
+    currency = data.get("currency", showtime.currency)
     if "prices" in data:
-        prices = normalise_prices(data["prices"], screen=screen)
-    else:  # the prices kept, for the categories the (maybe new) screen has
+        prices = normalise_prices(data["prices"], screen=screen, currency=currency)
+    else:  # the prices kept, for the categories the (maybe new) screen has, and the (maybe new) currency
         needed = layout_categories(screen.layout)
-        prices = normalise_prices({k: v for k, v in showtime.prices.items() if k in needed}, screen=screen)
+        kept = {k: v for k, v in showtime.prices.items() if k in needed}
+        prices = normalise_prices(kept, screen=screen, currency=currency)
     changes = {
         "movie": movie,
         "screen": screen,
         "starts_at": starts_at,
         "ends_at": showtime_end(movie=movie, starts_at=starts_at),
         "prices": prices,
-        "currency": data.get("currency", showtime.currency),
+        "currency": currency,
     }
     before = {
         "movie": showtime.movie_id,

@@ -9,18 +9,11 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-# ISO 4217 minor-unit exponents that are not 2.
-_ZERO_DECIMAL = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"
-_THREE_DECIMAL = "BHD IQD JOD KWD LYD OMR TND"
-_EXPONENTS = {**dict.fromkeys(_ZERO_DECIMAL.split(), 0), **dict.fromkeys(_THREE_DECIMAL.split(), 3)}
+from common.money import currency_exponent
 
 
 class InvalidAmountError(ValueError):
     pass
-
-
-def currency_exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency.upper(), 2)
 
 
 def to_minor(amount: str | Decimal, currency: str) -> int:

@@ -286,6 +286,8 @@ def test_a_cancelled_showtime_frees_the_screen(staff, screen):
         ({"prices": {"standard": "-1", "premium": "1", "accessible": "1"}}, "prices"),
         ({"prices": {"standard": "1", "premium": "1", "accessible": "1", "vip": "1"}}, "prices"),
         ({"currency": "pounds"}, "currency"),
+        # The payment service charges yen in whole yen: a price it could not charge is refused here.
+        ({"currency": "JPY", "prices": {"standard": "1500.50", "premium": "1", "accessible": "1"}}, "prices"),
         ({"movie_id": str(uuid.uuid4())}, "movie_id"),
         ({"screen_id": "x"}, "screen_id"),
     ],
@@ -366,6 +368,28 @@ def test_moving_a_showtime_recomputes_its_end(staff, screen):
     assert response.status_code == 200
     assert response.json()["ends_at"] == iso(later + dt.timedelta(minutes=115))
     assert [event["data"]["starts_at"] for event in published()] == [iso(later)]
+
+
+def test_a_zero_decimal_currency_takes_whole_amounts_and_keeps_them_on_a_change(staff, screen):
+    movie = MovieFactory()
+    body = create_body(
+        movie, screen, future(), currency="JPY", prices={"standard": "1500", "premium": "1800", "accessible": "1200"}
+    )
+
+    created = staff.post(LIST_URL, body, format="json")
+    changed_to_euros = staff.patch(detail_url(created.json()["id"]), {"currency": "EUR"}, format="json")
+
+    assert created.status_code == 201, created.json()
+    assert changed_to_euros.status_code == 200
+    cents = ShowtimeFactory(
+        screen=ScreenFactory(layout=small_layout()),
+        starts_at=future(),
+        currency="EUR",
+        prices={"standard": "10.50", "premium": "12.00", "accessible": "8.00"},
+    )
+    refused = staff.patch(detail_url(cents.id), {"currency": "JPY"}, format="json")
+    assert refused.status_code == 400  # its prices (x.50) are not whole yen
+    assert list(refused.json()) == ["prices"]
 
 
 def test_an_update_that_changes_nothing_publishes_nothing(staff, screen):
