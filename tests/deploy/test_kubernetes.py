@@ -173,6 +173,21 @@ def test_each_database_has_a_custom_format_backup_cronjob(rendered, name):
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
 
 
+def test_the_backups_run_at_valid_times_one_after_the_other(rendered):
+    _, docs = rendered
+    times = []
+    for cronjob in by_kind(docs, "CronJob"):
+        minute, hour, *every_day = cronjob["spec"]["schedule"].split()
+        assert every_day == ["*", "*", "*"]
+        # Out of range, the API server refuses the CronJob.
+        assert 0 <= int(minute) <= 59, cronjob["spec"]["schedule"]
+        assert 0 <= int(hour) <= 23, cronjob["spec"]["schedule"]
+        times.append(int(hour) * 60 + int(minute))
+
+    assert len(times) == len(SERVICES)
+    assert sorted(times) == list(range(120, 120 + 15 * len(SERVICES), 15))
+
+
 def test_ingress_routes_every_prefix_to_its_service_without_rewriting(rendered):
     _, docs = rendered
     routes = {
