@@ -27,6 +27,7 @@ import zlib
 from collections.abc import Callable
 
 from celery import bootsteps
+from kombu.exceptions import OperationalError
 from kombu.mixins import ConsumerMixin
 
 from . import metrics
@@ -75,6 +76,8 @@ class EventLanes(ConsumerMixin):
 
     # A few tries per round, so that a stop while the broker is down is noticed between rounds.
     connect_max_retries = 3
+    # Between two rounds of tries: the rounds' own pauses (2, 4, 6 s) are kombu's.
+    between_rounds_seconds = 1.0
 
     def __init__(self, runner, *, lanes: int, prefetch_per_lane: int) -> None:
         self.runner = runner
@@ -100,6 +103,20 @@ class EventLanes(ConsumerMixin):
                 no_ack=False,
             )
         ]
+
+    def run(self, _tokens=1, **kwargs) -> None:
+        """kombu's loop, one round of connection tries after another until the broker is back.
+
+        After ``connect_max_retries`` failed tries kombu raises the broker's absence as
+        ``OperationalError``, which its own loop does not catch: the thread ended, and this worker
+        never consumed its queue again after an outage of a dozen seconds.
+        """
+        while not self.should_stop:
+            try:
+                super().run(_tokens, **kwargs)
+            except OperationalError as exc:
+                logger.warning("events consumer of %s: broker still unavailable (%s)", self.runner.queue, exc)
+                time.sleep(self.between_rounds_seconds)
 
     def _hand_to_lane(self, message) -> None:
         self._inboxes[lane_of(message, self.lanes)].put((message, time.monotonic()))

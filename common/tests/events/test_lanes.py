@@ -7,7 +7,7 @@ import time
 import uuid
 
 import pytest
-from kombu import Producer
+from kombu import Connection, Producer
 from kombu.pools import connections
 from prometheus_client import REGISTRY
 
@@ -19,6 +19,7 @@ from common.events.lanes import AGGREGATE_HEADER, EventLanes, lane_of
 from common.events.models import InboxEvent
 from common.events.testing import make_envelope
 from common.events.topology import declare_all, exchange
+from common.testing.infrastructure import closed_port
 from common.tests.app.models import Counter
 from common.tests.events.support import events_queue_size, payment_data, wait_for
 
@@ -149,6 +150,27 @@ def test_the_real_handler_applies_each_of_200_events_delivered_three_times_once(
     assert wait_for(lambda: InboxEvent.objects.count() == 200 and events_queue_size() == 0, timeout=90)
     counts = dict(Counter.objects.values_list("key", "value"))
     assert counts == {envelope["data"]["payment_id"]: 1 for envelope, _ in deliveries}
+
+
+def test_the_consumer_outlives_a_broker_that_stays_away_for_round_after_round(caplog):
+    # given lanes whose broker does not answer: each round of connection tries fails at once
+    runner = RecordingRunner()
+    consumer = EventLanes(runner, lanes=2, prefetch_per_lane=4)
+    broker = consumer.connection
+    consumer.connection = Connection(f"amqp://guest:guest@127.0.0.1:{closed_port()}//", connect_timeout=0.5)
+    consumer.connect_max_retries, consumer.between_rounds_seconds = 0, 0.05
+    consumer.start()
+    try:
+        assert wait_for(lambda: caplog.text.count("broker still unavailable") >= 3, timeout=20)
+
+        # when the broker is back and an event arrives
+        consumer.connection = broker
+        send([event("booking-1", 1)])
+
+        # then the same consumer takes it up
+        assert wait_for(lambda: [(a, n) for a, n, _ in runner.applied] == [("booking-1", 1)], timeout=30)
+    finally:
+        consumer.stop()
 
 
 def test_stopping_finishes_the_event_in_hand_and_gives_the_waiting_ones_back(running):
