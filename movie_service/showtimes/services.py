@@ -42,6 +42,7 @@ def normalise_prices(prices: Any, *, screen: Screen, currency: str) -> dict[str,
     if not isinstance(prices, dict) or not prices:
         raise ValidationError({"prices": ["Give a price for each seat category of the screen."]})
     normalised: dict[str, str] = {}
+    decimals = min(2, currency_exponent(currency))
     for category, amount in prices.items():
         try:
             value = Decimal(str(amount))
@@ -49,7 +50,6 @@ def normalise_prices(prices: Any, *, screen: Screen, currency: str) -> dict[str,
             raise ValidationError({"prices": [f"{category}: {amount!r} is not a decimal amount."]}) from None
         if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")) or value >= 1_000_000:
             raise ValidationError({"prices": [f"{category}: amounts are non-negative with at most two decimals."]})
-        decimals = min(2, currency_exponent(currency))
         if value != value.quantize(Decimal(1).scaleb(-decimals)):
             raise ValidationError({"prices": [f"{category}: {currency} amounts have at most {decimals} decimals."]})
         normalised[str(category)] = f"{value.quantize(Decimal('0.01'))}"

@@ -297,13 +297,13 @@ def payment_charge_give_up(*, payment_id: uuid.UUID | str) -> Payment:
     return payment
 
 
+# Failed because the provider stayed down, with no charge of the provider's on record: as a
+# row's fields (``_given_up``) and as the sweeper's filter.
+GIVEN_UP = {"status": Payment.Status.FAILED, "failure_reason": PROVIDER_UNAVAILABLE_REASON, "provider_charge_id": ""}
+
+
 def _given_up(payment: Payment) -> bool:
-    """Failed because the provider stayed down, with no charge of the provider's on record."""
-    return (
-        payment.status == Payment.Status.FAILED
-        and payment.failure_reason == PROVIDER_UNAVAILABLE_REASON
-        and not payment.provider_charge_id
-    )
+    return all(getattr(payment, field) == value for field, value in GIVEN_UP.items())
 
 
 def _refund_late_charge(payment: Payment, charge_id: str) -> None:
@@ -397,13 +397,7 @@ def payments_sweep_stuck(*, older_than: dt.timedelta) -> dict[str, list[uuid.UUI
     refunds = list(
         stale.filter(status=Payment.Status.SUCCEEDED, refund_requested=True).values_list("id", flat=True)[:500]
     )
-    given_up = stale.filter(
-        status=Payment.Status.FAILED,
-        failure_reason=PROVIDER_UNAVAILABLE_REASON,
-        provider_charge_id="",
-        refund_requested=True,
-    )
-    settles = list(given_up.values_list("id", flat=True)[:500])
+    settles = list(stale.filter(**GIVEN_UP, refund_requested=True).values_list("id", flat=True)[:500])
     Payment.objects.filter(id__in=charges + refunds + settles).update(updated_at=timezone.now())
     for payment_id in charges:
         _enqueue_charge(payment_id)
