@@ -9,7 +9,9 @@ acknowledged only after its outcome is settled:
 - ``EventSchemaError`` or a body that is not an envelope (poison) → dead-letter queue, ack;
 - any other exception (a timeout, a bug) → after a bounded pause, the same body is republished
   to the same queue with ``x-attempts`` + 1, then the original is acked; after
-  ``CONSUMER_MAX_ATTEMPTS`` it goes to the dead-letter queue (``x-error``, ``x-attempts``);
+  ``CONSUMER_MAX_ATTEMPTS`` it goes to the dead-letter queue (``x-error``, ``x-attempts``). The
+  pause is the runner's ``later``: in the worker a timer (``lanes.RetryTimers``), so that the lane
+  goes on with its next message meanwhile;
 - an exception while this service's database does not answer (an outage, a restart) → retried
   in the same way but not counted in ``x-attempts`` (``x-database-retries`` paces it instead):
   no message is dead-lettered for an outage, however long.
@@ -24,6 +26,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kombu import Producer
@@ -39,8 +42,18 @@ DATABASE_RETRIES_HEADER = "x-database-retries"
 ERROR_HEADER = "x-error"
 
 
+# Runs an action after a pause of so many seconds (the retry's republish and ack).
+Later = Callable[[float, Callable[[], None]], None]
+
+
 class PoisonMessageError(ValueError):
-    """The body can never be applied (not JSON, not an envelope)."""
+    """The body can never be applied (not UTF-8 JSON, not an envelope)."""
+
+
+def pause_here(delay: float, action: Callable[[], None]) -> None:
+    """The default ``later``: the calling thread sleeps, then acts (one message at a time)."""
+    time.sleep(delay)
+    action()
 
 
 def retry_delay(attempt: int) -> float:
@@ -49,12 +62,12 @@ def retry_delay(attempt: int) -> float:
 
 
 def decode(body: Any) -> dict[str, Any]:
-    if isinstance(body, bytes | bytearray | memoryview):
-        body = bytes(body).decode("utf-8")
     try:
+        if isinstance(body, bytes | bytearray | memoryview):
+            body = bytes(body).decode("utf-8")
         envelope = json.loads(body) if isinstance(body, str) else body
-    except ValueError as exc:
-        raise PoisonMessageError(f"body is not JSON: {exc}") from None
+    except ValueError as exc:  # UnicodeDecodeError is one
+        raise PoisonMessageError(f"body is not UTF-8 JSON: {exc}") from None
     if not isinstance(envelope, dict):
         raise PoisonMessageError("body is not a JSON object")
     return envelope
@@ -63,8 +76,9 @@ def decode(body: Any) -> dict[str, Any]:
 class EventHandlerRunner:
     """What happens to one message; independent of Celery so tests can drive it directly."""
 
-    def __init__(self, service: str | None = None) -> None:
+    def __init__(self, service: str | None = None, *, later: Later = pause_here) -> None:
         self.service = service or service_name()
+        self.later = later
 
     @property
     def queue(self) -> str:
@@ -78,8 +92,7 @@ class EventHandlerRunner:
         from . import metrics
         from .connections import recycle_connection
 
-        headers = dict(message.headers or {})
-        attempt = int(headers.get(ATTEMPTS_HEADER, 0) or 0) + 1
+        attempt = header_count(message, ATTEMPTS_HEADER) + 1
         event_type = message_event_type(message)
         recycle_connection()
         try:
@@ -95,14 +108,9 @@ class EventHandlerRunner:
                 message.ack()
                 metrics.EVENTS_CONSUMED.labels(type=event_type, outcome=str(outcome)).inc()
         except Exception:
-            # Republishing (retry or dead letter) or the ack itself failed: the broker is in
-            # trouble. Give the message back unchanged; it is delivered again.
-            logger.exception(
-                "event %s on %s could not be settled; requeued", message.properties.get("message_id"), self.queue
-            )
+            # Dead-lettering or the ack itself failed: the broker is in trouble.
             time.sleep(events_settings()["CONSUMER_RETRY_DELAY"])
-            with contextlib.suppress(Exception):
-                message.reject(requeue=True)
+            self._give_back(message)
         finally:
             recycle_connection()
 
@@ -134,17 +142,34 @@ class EventHandlerRunner:
             header, count, why = ATTEMPTS_HEADER, attempt, f"failed (attempt {attempt} of {max_attempts})"
         else:
             header = DATABASE_RETRIES_HEADER
-            count = int((message.headers or {}).get(DATABASE_RETRIES_HEADER, 0) or 0) + 1
+            count = header_count(message, DATABASE_RETRIES_HEADER) + 1
             why = "not applied: the database is unavailable (not an attempt)"
         delay = retry_delay(count)
         message_id = message.properties.get("message_id")
         logger.warning("event %s on %s %s, retrying in %.1fs: %r", message_id, self.queue, why, delay, error)
-        # This pause holds back only this lane (and the aggregates that share it); the message
-        # stays unacked meanwhile, so a crash now means a redelivery, never a loss.
-        time.sleep(delay)
-        self.republish(message, self.queue, {header: count, ERROR_HEADER: _describe(error)})
-        message.ack()
-        metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="retried").inc()
+        # The message stays unacked through the pause, so a crash meanwhile means a redelivery,
+        # never a loss.
+        headers = {header: count, ERROR_HEADER: _describe(error)}
+        self.later(delay, lambda: self._retry(message, headers, event_type))
+
+    def _retry(self, message, headers: dict[str, Any], event_type: str) -> None:
+        from . import metrics
+
+        try:
+            self.republish(message, self.queue, headers)
+            message.ack()
+        except Exception:
+            self._give_back(message)
+        else:
+            metrics.EVENTS_CONSUMED.labels(type=event_type, outcome="retried").inc()
+
+    def _give_back(self, message) -> None:
+        """The broker refused to settle the message: it goes back unchanged and is delivered again."""
+        logger.exception(
+            "event %s on %s could not be settled; requeued", message.properties.get("message_id"), self.queue
+        )
+        with contextlib.suppress(Exception):
+            message.reject(requeue=True)
 
     def dead_letter(self, message, error: Exception, attempt: int) -> None:
         from . import metrics
@@ -216,6 +241,16 @@ def _database_answers() -> bool:
     return True
 
 
+def header_count(message, name: str) -> int:
+    """A count the consumer keeps in a header; one that is not a whole number counts as 0."""
+    value = (message.headers or {}).get(name) or 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        logger.warning("event %s: header %s=%r is not a count", message.properties.get("message_id"), name, value)
+        return 0
+
+
 def message_event_type(message) -> str:
     # The relay's header; the routing key of a retried message is its queue's name.
     return (message.headers or {}).get("x-event-type") or (message.delivery_info or {}).get("routing_key") or "unknown"
@@ -261,7 +296,7 @@ def replay_dead_letters(service: str | None = None, *, limit: int | None = None)
                 if message is None:
                     break
                 headers = {key: value for key, value in (message.headers or {}).items() if key != ERROR_HEADER}
-                headers["x-replayed"] = int(headers.get("x-replayed", 0) or 0) + 1
+                headers["x-replayed"] = header_count(message, "x-replayed") + 1
                 headers[ATTEMPTS_HEADER] = 0
                 message.headers = headers
                 runner.republish(message, runner.queue, {})

@@ -34,7 +34,7 @@ ENVELOPE_SCHEMA = _validator(
             "occurred_at": {"type": "string", "format": "date-time"},
             "producer": {"type": "string"},
             "correlation_id": {"type": "string", "format": "uuid"},
-            "causation_id": {"type": ["string", "null"]},
+            "causation_id": {"type": ["string", "null"], "format": "uuid"},
             "data": {"type": "object"},
         },
     }
@@ -69,12 +69,21 @@ class Event:
             id=uuid.UUID(envelope["id"]),
             type=envelope["type"],
             version=envelope["version"],
-            occurred_at=dt.datetime.fromisoformat(envelope["occurred_at"]),
+            occurred_at=_occurred_at(envelope["occurred_at"]),
             producer=envelope["producer"],
             correlation_id=uuid.UUID(envelope["correlation_id"]),
             causation_id=uuid.UUID(envelope["causation_id"]) if envelope.get("causation_id") else None,
             data=envelope["data"],
         )
+
+
+def _occurred_at(value: str) -> dt.datetime:
+    # RFC 3339 allows what fromisoformat refuses (a lower-case "t", a leap second, year 0000): such
+    # an envelope can never be read, and is refused as one, not retried as if it might be.
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise EventSchemaError(f"malformed envelope: occurred_at {value!r}: {exc}") from None
 
 
 def to_json_data(data: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,9 @@ One thread holds the connection to ``<service>.events`` (prefetch ``CONSUMER_LAN
 ``CONSUMER_PREFETCH_PER_LANE``) and hands each message to one of ``CONSUMER_LANES`` threads,
 chosen by the ``x-aggregate-id`` header the relay sets: the events of one aggregate reach their
 lane in the order the relay sent them and are applied in that order, while other aggregates'
-events go on in the other lanes. A lane waiting on the database, or pausing before a retry,
-holds up only the aggregates that hash to it.
+events go on in the other lanes. A lane waiting on the database holds up only the aggregates
+that hash to it. A retry's pause holds up no lane: ``RetryTimers`` republishes the message when
+its pause is over, while its lane goes on with the next one.
 
 What a lane does with a message is ``EventHandlerRunner.on_message``, unchanged. Only its
 settling moves: a channel is not thread-safe, so a lane's ack or reject is queued and done by the
@@ -36,7 +37,7 @@ from .conf import consumed_types, events_settings, service_name
 from .consumer import message_event_type
 from .topology import AGGREGATE_HEADER, declare_all, events_queue
 
-__all__ = ["AGGREGATE_HEADER", "EventLanes", "EventLanesStep", "lane_of"]
+__all__ = ["AGGREGATE_HEADER", "EventLanes", "EventLanesStep", "RetryTimers", "lane_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,49 @@ class _SettledByConsumer:
         self._settle(lambda: self._message.reject(requeue=requeue))
 
 
+class RetryTimers:
+    """Runs each retry's republish and ack once its pause is over, on a timer of its own.
+
+    In the lane the pause (up to ``CONSUMER_RETRY_DELAY_MAX``, ~45 s over the attempts) kept the
+    lane waiting while its later messages piled up in the prefetch window, until the window was
+    full and no lane got anything more. Now a message waiting for its retry holds one place in
+    the window and nothing else. There are at most as many timers as that window has places.
+    """
+
+    def __init__(self) -> None:
+        self._timers: set[threading.Timer] = set()
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def call_later(self, delay: float, action: Callable[[], None]) -> None:
+        with self._lock:
+            if self._stopped:
+                return  # still unacked: the broker delivers it again to the next worker
+            timer = threading.Timer(delay, lambda: self._run(action, timer))
+            timer.daemon = True
+            timer.name = "events-retry"
+            self._timers.add(timer)
+        timer.start()
+
+    def _run(self, action: Callable[[], None], timer: threading.Timer) -> None:
+        with self._lock:
+            self._timers.discard(timer)
+            if self._stopped:
+                return
+        try:
+            action()
+        except Exception:  # the action settles its own outcome; this is a bug, logged
+            logger.exception("an event's retry failed; it is redelivered")
+
+    def stop(self) -> None:
+        """Cancel what has not run: those messages were never acked and are delivered again."""
+        with self._lock:
+            self._stopped = True
+            timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.cancel()
+
+
 class EventLanes(ConsumerMixin):
     """The connection's thread (``run``) and the lanes (started by ``start``)."""
 
@@ -79,8 +123,9 @@ class EventLanes(ConsumerMixin):
     # Between two rounds of tries: the rounds' own pauses (2, 4, 6 s) are kombu's.
     between_rounds_seconds = 1.0
 
-    def __init__(self, runner, *, lanes: int, prefetch_per_lane: int) -> None:
+    def __init__(self, runner, *, lanes: int, prefetch_per_lane: int, retries: RetryTimers | None = None) -> None:
         self.runner = runner
+        self.retries = retries
         # Heartbeats, as Celery's own connection has: a connection that went silent (a half-open
         # TCP connection) is noticed and replaced instead of waited on for ever.
         self.connection = broker_connection().clone(heartbeat=HEARTBEAT_SECONDS)
@@ -186,6 +231,8 @@ class EventLanes(ConsumerMixin):
         reader, lanes = self._threads[-1:], self._threads[:-1]
         for thread in lanes:
             thread.join(timeout)
+        if self.retries is not None:
+            self.retries.stop()
         self._last_round = True  # the reader settles what the lanes finished, then ends
         for thread in reader:
             thread.join(timeout)
@@ -208,8 +255,12 @@ class EventLanesStep(bootsteps.StartStopStep):
             logger.info("%s consumes no events; no events consumer started", service_name())
             return
         conf = events_settings()
+        retries = RetryTimers()
         self.lanes = EventLanes(
-            EventHandlerRunner(), lanes=conf["CONSUMER_LANES"], prefetch_per_lane=conf["CONSUMER_PREFETCH_PER_LANE"]
+            EventHandlerRunner(later=retries.call_later),
+            lanes=conf["CONSUMER_LANES"],
+            prefetch_per_lane=conf["CONSUMER_PREFETCH_PER_LANE"],
+            retries=retries,
         )
         self.lanes.start()
         logger.info(

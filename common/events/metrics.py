@@ -23,7 +23,7 @@ EVENTS_DEAD_LETTERED = Counter("events_dead_lettered", "Events this consumer mov
 
 # The worker's lanes (``lanes.py``): whether ``CONSUMER_LANES`` keeps up. Waits that grow in every
 # lane mean all lanes are busy, which more lanes help while the handling time is spent waiting
-# outside the process (the database, a provider, a retry's pause), not while it waits for a core.
+# outside the process (the database, a provider), not while it waits for a core.
 # One lane's waits growing while the others' do not is a hot aggregate, which more lanes do not
 # help (docs/events.md). Histograms, not a gauge of the waiting: a gauge's file outlives a killed
 # worker in the multiprocess directory and would go on reporting what that process had waiting.
@@ -31,7 +31,7 @@ EVENTS_LANE_WAIT_SECONDS = Histogram(
     "events_lane_wait_seconds", "Time an event waited in its lane before the lane took it up", ["lane"]
 )
 EVENTS_HANDLING_SECONDS = Histogram(
-    "events_handling_seconds", "Time a lane spent on one event: applying it, or pausing and requeuing it", ["type"]
+    "events_handling_seconds", "Time a lane spent on one event: applying it, or handing its retry to a timer", ["type"]
 )
 
 

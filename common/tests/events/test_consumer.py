@@ -96,8 +96,20 @@ def _get_dead(service: str = "common"):
         json.dumps(["a", "list"]),
         json.dumps({"id": "not-a-uuid", "type": types.PAYMENT_SUCCEEDED}),
         json.dumps({**make_envelope(types.PAYMENT_SUCCEEDED, payment_data()), "occurred_at": "yesterday"}),
+        # RFC 3339 date-times that Python cannot read: they pass the schema's format check
+        json.dumps({**make_envelope(types.PAYMENT_SUCCEEDED, payment_data()), "occurred_at": "2026-12-07t10:00:00z"}),
+        json.dumps({**make_envelope(types.PAYMENT_SUCCEEDED, payment_data()), "occurred_at": "2026-12-31T23:59:60Z"}),
+        json.dumps({**make_envelope(types.PAYMENT_SUCCEEDED, payment_data()), "causation_id": "the booking"}),
     ],
-    ids=["not-json", "not-an-object", "not-an-envelope", "occurred-at-not-a-date-time"],
+    ids=[
+        "not-json",
+        "not-an-object",
+        "not-an-envelope",
+        "occurred-at-not-a-date-time",
+        "occurred-at-lower-case",
+        "occurred-at-leap-second",
+        "causation-id-not-a-uuid",
+    ],
 )
 def test_malformed_message_goes_straight_to_the_dead_letter_queue(body):
     # given a message that can never be an event, on this service's queue
@@ -113,6 +125,52 @@ def test_malformed_message_goes_straight_to_the_dead_letter_queue(body):
     assert dead.headers[ERROR_HEADER].startswith("PoisonMessageError: ")
     assert events_queue_size() == 0
     assert InboxEvent.objects.count() == 0
+
+
+def test_a_body_that_is_not_utf8_goes_straight_to_the_dead_letter_queue():
+    # given bytes that no decoding as UTF-8 can read, on this service's queue
+    body = b"\xff\xfe{not text}"
+    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+        declare_all(conn.default_channel)
+        Producer(conn.default_channel, auto_declare=False).publish(
+            body, exchange="", routing_key=queue_name("common"), content_type="application/json", delivery_mode=2
+        )
+
+    # when the consumer takes it
+    assert drain(expected=1) == 1
+
+    # then it is dead after one attempt, its bytes untouched
+    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+        dead = dead_letter_queue("common")(conn.default_channel).get(no_ack=True, accept=None)
+    assert dead.body == body
+    assert dead.headers[ATTEMPTS_HEADER] == 1
+    assert dead.headers[ERROR_HEADER].startswith("PoisonMessageError: body is not UTF-8 JSON")
+    assert events_queue_size() == 0
+
+
+def test_an_attempts_header_that_is_not_a_count_is_read_as_none_and_the_event_applied(caplog):
+    # given a good event whose x-attempts header some other tool set to a word
+    envelope = make_envelope(types.PAYMENT_SUCCEEDED, payment_data())
+    with connections[broker_connection()].acquire(block=True, timeout=10) as conn:
+        declare_all(conn.default_channel)
+        Producer(conn.default_channel, auto_declare=False).publish(
+            json.dumps(envelope),
+            exchange="",
+            routing_key=queue_name("common"),
+            content_type="application/json",
+            delivery_mode=2,
+            message_id=envelope["id"],
+            headers={ATTEMPTS_HEADER: "many"},
+        )
+
+    # when the consumer takes it
+    with caplog.at_level("WARNING", logger="common.events.consumer"):
+        assert drain(expected=1) == 1
+
+    # then it was applied and acked, and the header named in the log
+    assert Counter.objects.get(key=envelope["data"]["payment_id"]).value == 1
+    assert events_queue_size() == 0
+    assert f"event {envelope['id']}: header x-attempts='many' is not a count" in caplog.text
 
 
 def test_event_whose_data_breaks_the_schema_is_dead_lettered_without_retries():

@@ -15,13 +15,14 @@ from common.events import types
 from common.events.broker import broker_connection
 from common.events.conf import queue_name, service_name
 from common.events.consumer import EventHandlerRunner
-from common.events.lanes import AGGREGATE_HEADER, EventLanes, lane_of
+from common.events.lanes import AGGREGATE_HEADER, EventLanes, RetryTimers, lane_of
 from common.events.models import InboxEvent
 from common.events.testing import make_envelope
 from common.events.topology import declare_all, exchange
 from common.testing.infrastructure import closed_port
+from common.tests.app.events import POISON_AMOUNT
 from common.tests.app.models import Counter
-from common.tests.events.support import events_queue_size, payment_data, wait_for
+from common.tests.events.support import dead_queue_size, events_queue_size, payment_data, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -150,6 +151,58 @@ def test_the_real_handler_applies_each_of_200_events_delivered_three_times_once(
     assert wait_for(lambda: InboxEvent.objects.count() == 200 and events_queue_size() == 0, timeout=90)
     counts = dict(Counter.objects.values_list("key", "value"))
     assert counts == {envelope["data"]["payment_id"]: 1 for envelope, _ in deliveries}
+
+
+def lanes_with_retry_timers(lanes: int = 4) -> EventLanes:
+    retries = RetryTimers()
+    return EventLanes(EventHandlerRunner(later=retries.call_later), lanes=lanes, prefetch_per_lane=4, retries=retries)
+
+
+def failing_event(aggregate: str) -> tuple[dict, str]:
+    return make_envelope(types.PAYMENT_SUCCEEDED, payment_data(amount=POISON_AMOUNT)), aggregate
+
+
+def test_an_event_waiting_for_its_retry_holds_up_neither_its_lane_nor_the_prefetch_window(settings):
+    # given retries paused for 30 s, an event whose handler always fails, then 40 good events of
+    # the same aggregate: more than the whole prefetch window (4 lanes x 4) behind it
+    settings.COMMON = {**settings.COMMON, "EVENTS": {**settings.COMMON["EVENTS"], "CONSUMER_RETRY_DELAY": 30.0}}
+    settings.COMMON["EVENTS"]["CONSUMER_RETRY_DELAY_MAX"] = 30.0
+    aggregate = str(uuid.uuid4())
+    failing, _ = failing_event(aggregate)
+    good = [event(aggregate, n) for n in range(40)]
+    consumer = lanes_with_retry_timers()
+    consumer.start()
+    try:
+        send([(failing, aggregate), *good])
+
+        # when the failing one waits for its retry, the 40 behind it are applied all the same
+        good_ids = [envelope["data"]["payment_id"] for envelope, _ in good]
+        assert wait_for(lambda: Counter.objects.filter(key__in=good_ids, value=1).count() == 40, timeout=20)
+    finally:
+        consumer.stop()
+
+    # then the failing one, never acked, went back to the queue on stopping; nothing was lost
+    assert wait_for(lambda: events_queue_size() == 1, timeout=20)
+    assert dead_queue_size() == 0
+
+
+def test_retries_run_on_timers_until_the_event_is_dead_lettered():
+    # given an event whose handler always fails (the test settings: 4 attempts, pauses of 0.02-0.1 s)
+    failing, aggregate = failing_event(str(uuid.uuid4()))
+    consumer = lanes_with_retry_timers()
+    consumer.start()
+    try:
+        send([(failing, aggregate)])
+
+        # when the lanes have tried it every time they may
+        assert wait_for(lambda: dead_queue_size() == 1, timeout=20)
+    finally:
+        consumer.stop()
+
+    # then it is in the dead-letter queue, once, and nothing is left on the events queue
+    assert events_queue_size() == 0
+    assert not Counter.objects.filter(key=failing["data"]["payment_id"]).exists()
+    assert not InboxEvent.objects.filter(id=failing["id"]).exists()
 
 
 def test_the_consumer_outlives_a_broker_that_stays_away_for_round_after_round(caplog):
