@@ -81,9 +81,16 @@ def events_options(service_name: str) -> dict[str, Any]:
 
     ``<SERVICE>_EVENT_LANES`` or ``EVENT_LANES``: events the worker applies at once
     (``CONSUMER_LANES``; the events' own default when unset). docs/events.md says when to change it.
+    ``[<SERVICE>_]EVENTS_OUTBOX_RETENTION_DAYS`` and ``…_INBOX_RETENTION_DAYS``: how long sent
+    outbox rows and inbox rows are kept.
     """
-    lanes = _positive_service_int(service_name, "EVENT_LANES")
-    return {} if lanes is None else {"CONSUMER_LANES": lanes}
+    names = {
+        "CONSUMER_LANES": "EVENT_LANES",
+        "OUTBOX_RETENTION_DAYS": "EVENTS_OUTBOX_RETENTION_DAYS",
+        "INBOX_RETENTION_DAYS": "EVENTS_INBOX_RETENTION_DAYS",
+    }
+    options = {option: _positive_service_int(service_name, name) for option, name in names.items()}
+    return {option: value for option, value in options.items() if value is not None}
 
 
 def _positive_service_int(service_name: str, name: str) -> int | None:
@@ -142,6 +149,7 @@ def celery_settings(service_name: str) -> dict[str, Any]:
                 # A sweep not started within a few seconds is superseded by the next one.
                 "options": {"expires": 10},
             },
+            "events.prune": {"task": "events.prune", "schedule": 3600.0, "options": {"expires": 600}},
         },
         "CELERY_BEAT_SCHEDULE_FILENAME": str(var_dir() / service_name / "celerybeat-schedule"),
         "CELERY_TIMEZONE": "UTC",

@@ -36,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     # Events applied at once by a worker (common/events/lanes.py), each aggregate's in order.
     "CONSUMER_LANES": 4,
     "CONSUMER_PREFETCH_PER_LANE": 4,
+    # Retention (the hourly ``events.prune``). The inbox must outlive the outbox: a sent row can
+    # be replayed from the admin for as long as it is kept, and its consumers must still find the
+    # event in their inbox to take it as a duplicate.
+    "OUTBOX_RETENTION_DAYS": 7,
+    "INBOX_RETENTION_DAYS": 30,
+    "PRUNE_BATCH_SIZE": 5000,
 }
 
 

@@ -90,8 +90,9 @@ def outbox_backlog() -> tuple[int, float]:
     from django.utils import timezone
 
     from .models import OutboxEvent
+    from .services import UNSENT
 
-    unsent = OutboxEvent.objects.exclude(status=OutboxEvent.Status.SENT)
+    unsent = OutboxEvent.objects.filter(status__in=UNSENT)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET statement_timeout = 1000")

@@ -204,9 +204,17 @@ def test_a_worker_pool_size_that_is_not_a_positive_number_is_refused(monkeypatch
         ({}, {}),
         ({"EVENT_LANES": "6"}, {"CONSUMER_LANES": 6}),
         ({"EVENT_LANES": "6", "BOOKING_EVENT_LANES": "8"}, {"CONSUMER_LANES": 8}),
+        ({"EVENTS_OUTBOX_RETENTION_DAYS": "2"}, {"OUTBOX_RETENTION_DAYS": 2}),
+        (
+            {"EVENTS_INBOX_RETENTION_DAYS": "9", "BOOKING_EVENTS_INBOX_RETENTION_DAYS": "60"},
+            {"INBOX_RETENTION_DAYS": 60},
+        ),
     ],
 )
-def test_the_event_lanes_come_from_the_environment_or_the_events_default(monkeypatch, environment, expected):
+def test_the_event_options_come_from_the_environment_or_the_events_default(monkeypatch, environment, expected):
+    for variable in ("EVENTS_OUTBOX_RETENTION_DAYS", "EVENTS_INBOX_RETENTION_DAYS"):
+        monkeypatch.delenv(variable, raising=False)
+        monkeypatch.delenv(f"BOOKING_{variable}", raising=False)
     settings = _booking_settings_with(monkeypatch, "EVENT_LANES", environment)
 
     assert settings["COMMON"]["EVENTS"] == expected

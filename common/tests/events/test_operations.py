@@ -179,3 +179,69 @@ def test_manage_all_events_table():
         "payment              0              -       0   broker down",
         "notification    error: OperationalError: no such table",
     ]
+
+
+def test_prune_deletes_sent_outbox_rows_and_inbox_rows_past_their_retention_in_batches(settings):
+    from common.events.services import events_prune
+
+    # given, in batches of 2: five sent outbox rows eight days old, one sent yesterday, one
+    # pending and one failed of a month ago; and inbox rows of 31 days (three) and of 29 days
+    settings.COMMON["EVENTS"]["PRUNE_BATCH_SIZE"] = 2
+    rows = _pending_rows(9)
+    old, recent, pending, failed = rows[:5], rows[5], rows[6], rows[7]
+    now = timezone.now()
+    sent = OutboxEvent.Status.SENT
+    OutboxEvent.objects.filter(position__in=[r.position for r in old]).update(
+        status=sent, created_at=now - timedelta(days=8)
+    )
+    OutboxEvent.objects.filter(position=recent.position).update(status=sent, created_at=now - timedelta(days=1))
+    OutboxEvent.objects.filter(position__in=[pending.position, failed.position]).update(
+        created_at=now - timedelta(days=30)
+    )
+    OutboxEvent.objects.filter(position=failed.position).update(status=OutboxEvent.Status.FAILED)
+    stale_inbox = [InboxEvent.objects.create(id=uuid.uuid4(), type=types.PAYMENT_SUCCEEDED) for _ in range(3)]
+    kept_inbox = InboxEvent.objects.create(id=uuid.uuid4(), type=types.PAYMENT_SUCCEEDED)
+    InboxEvent.objects.filter(id__in=[row.id for row in stale_inbox]).update(received_at=now - timedelta(days=31))
+    InboxEvent.objects.filter(id=kept_inbox.id).update(received_at=now - timedelta(days=29))
+
+    # when the prune runs
+    deleted = events_prune(now=now)
+
+    # then only the sent rows past 7 days and the inbox rows past 30 are gone
+    assert deleted == {"outbox": 5, "inbox": 3}
+    assert set(OutboxEvent.objects.values_list("position", flat=True)) == {
+        row.position for row in (recent, pending, failed, rows[8])
+    }
+    assert list(InboxEvent.objects.values_list("id", flat=True)) == [kept_inbox.id]
+
+    # and a second run finds nothing more
+    assert events_prune(now=now) == {"outbox": 0, "inbox": 0}
+
+
+def test_the_backlog_queries_name_the_unsent_statuses_so_the_status_index_serves_them():
+    from django.test.utils import CaptureQueriesContext
+
+    from common.events.metrics import outbox_backlog
+    from common.events.services import outbox_status
+
+    # given a pending row
+    _pending_rows(1)
+
+    # when the metric and the status command read the backlog
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox_backlog()[0] == 1
+        assert outbox_status()["unsent"] == 1
+
+    # then each reads the unsent statuses by name, never "not sent" (which scans every row)
+    reads = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+    assert len(reads) == 2
+    assert all("IN ('pending', 'failed')" in sql and "NOT" not in sql for sql in reads), reads
+
+
+def test_every_service_schedules_the_prune_hourly():
+    from common.config.celery import celery_settings
+
+    schedule = celery_settings("movie")["CELERY_BEAT_SCHEDULE"]
+
+    assert schedule["events.prune"]["task"] == "events.prune"
+    assert schedule["events.prune"]["schedule"] == 3600.0
