@@ -57,7 +57,7 @@ def build_settings(service_name: str | Service, *, apps: list[str]) -> dict[str,
         "SERVICE_NAME": service.name,
         "SECRET_KEY": env_str("DJANGO_SECRET_KEY", DEV_SECRET_KEY),
         "DEBUG": env_bool("DJANGO_DEBUG", default=False),
-        "ALLOWED_HOSTS": env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", service.name]),
+        "ALLOWED_HOSTS": allowed_hosts(service.name),
         "CSRF_TRUSTED_ORIGINS": env_list("DJANGO_CSRF_TRUSTED_ORIGINS", []),
         "INSTALLED_APPS": _DJANGO_APPS + _THIRD_PARTY_APPS + _COMMON_APPS + apps,
         "MIDDLEWARE": [
@@ -160,6 +160,19 @@ def build_settings(service_name: str | Service, *, apps: list[str]) -> dict[str,
     }
     settings.update(celery_settings(service.name))
     return settings
+
+
+def allowed_hosts(service_name: str) -> list[str]:
+    """``DJANGO_ALLOWED_HOSTS``, and the pod's own address where Kubernetes gives it (``POD_IP``).
+
+    A cluster's Prometheus scrapes each pod at its address, so ``/metrics`` is asked for with
+    ``Host: <pod IP>:<port>``, which no list of names can hold ahead of time.
+    """
+    hosts = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", service_name])
+    pod_ip = env_str("POD_IP")
+    if pod_ip:
+        hosts.append(f"[{pod_ip}]" if ":" in pod_ip else pod_ip)
+    return hosts
 
 
 def logging_config(service_name: str) -> dict[str, Any]:

@@ -226,3 +226,37 @@ def test_a_number_of_event_lanes_that_is_not_positive_is_refused(monkeypatch, va
 
     with pytest.raises(ImproperlyConfigured, match="EVENT_LANES must be"):
         events_options("booking")
+
+
+@pytest.mark.parametrize(
+    ("pod_ip", "host"),
+    [("10.244.1.7", "10.244.1.7"), ("fd00:10:244::7", "[fd00:10:244::7]")],
+)
+def test_the_pods_own_address_is_an_allowed_host_so_prometheus_can_scrape_it(monkeypatch, pod_ip, host):
+    from common.config.settings import allowed_hosts
+
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "booking,localhost")
+    monkeypatch.setenv("POD_IP", pod_ip)
+
+    assert allowed_hosts("booking") == ["booking", "localhost", host]
+
+
+@pytest.mark.django_db
+def test_a_scrape_addressed_to_the_pods_ip_is_answered_only_when_the_pod_knows_its_ip(client, settings, monkeypatch):
+    from common.config.settings import allowed_hosts
+
+    # given the address list a pod builds from a Kubernetes ConfigMap, without and with POD_IP
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "booking,localhost")
+    monkeypatch.delenv("POD_IP", raising=False)
+    settings.ALLOWED_HOSTS = allowed_hosts("booking")
+
+    # when Prometheus scrapes the pod by its address, as the cluster's service discovery does
+    refused = client.get("/metrics", HTTP_HOST="10.244.1.7:8003")
+    monkeypatch.setenv("POD_IP", "10.244.1.7")
+    settings.ALLOWED_HOSTS = allowed_hosts("booking")
+    answered = client.get("/metrics", HTTP_HOST="10.244.1.7:8003")
+
+    # then only the pod that knows its own address answers
+    assert refused.status_code == 400
+    assert answered.status_code == 200
+    assert b"django_http_requests" in answered.content

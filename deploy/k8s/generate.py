@@ -110,6 +110,8 @@ def app_env(name: str) -> list[dict]:
         secret_env("DATABASE_URL", f"{upper}_DATABASE_URL"),
         secret_env("DJANGO_SECRET_KEY", f"{upper}_DJANGO_SECRET_KEY"),
         secret_env("CELERY_BROKER_URL", "CELERY_BROKER_URL"),
+        # Added to ALLOWED_HOSTS: Prometheus scrapes /metrics with the pod's address as its Host.
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
         *SERVICE_EXTRAS.get(name, ([], [], []))[0],
     ]
 

@@ -150,6 +150,8 @@ def test_each_service_has_web_worker_beat_with_probes_resources_hpa_pdb_and_a_mi
             "key": f"{name.upper()}_DATABASE_URL",
         }
         assert env["DJANGO_SETTINGS_MODULE"]["value"] == f"{name}_service.settings.production"
+        # the pod's address joins ALLOWED_HOSTS: the cluster's Prometheus sends it as the Host
+        assert env["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
     web = named(docs, "Deployment", f"{name}-web")["spec"]["template"]["spec"]["containers"][0]
     assert web["livenessProbe"]["httpGet"]["path"] == "/health/live/"
     assert web["readinessProbe"]["httpGet"]["path"] == "/health/ready/"
