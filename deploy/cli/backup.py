@@ -3,16 +3,23 @@
 PostgreSQL: ``pg_dump -Fc`` (custom format, restorable table by table) per database into one
 timestamped folder, with a manifest of sizes and SHA-256 checksums; restore checks the checksum
 and runs ``pg_restore --clean --if-exists --single-transaction`` so a failed restore changes
-nothing. The embedded SQLite default is copied with SQLite's online backup API.
+nothing (in that database: a restore of several stops at the first that fails). The embedded
+SQLite default is copied both ways with SQLite's online backup API, which goes through the
+database's own write-ahead log and locks (a file copy over a live database would leave its old
+log to be replayed onto the restored pages).
+
+A restore refuses a backup of another kind of database than the service is configured for, and
+one taken from a database of another name unless ``--force``: with a shell's variables pointing
+elsewhere, it would otherwise report success having written somewhere no service reads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -34,6 +41,9 @@ def add_backup_arguments(parser) -> None:
 def add_restore_arguments(parser) -> None:
     parser.add_argument("--only", help="comma-separated services (default: every one in the backup)")
     parser.add_argument("--from", dest="source", type=Path, help="backup folder (default: the newest)")
+    parser.add_argument(
+        "--force", action="store_true", help="restore into a database whose name differs from the backup's"
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -65,10 +75,9 @@ def _pg_target(config: dict) -> list[str]:
 
 def backup_service(service: Service, folder: Path) -> dict:
     config = database_config(service.name)
-    if config["ENGINE"].endswith("sqlite3"):
+    if _is_sqlite(config):
         target = folder / f"{service.name}.sqlite3"
-        with sqlite3.connect(config["NAME"]) as source, sqlite3.connect(target) as copy:
-            source.backup(copy)
+        _sqlite_copy(_existing_sqlite(service, config["NAME"]), target)
         kind = "sqlite"
     else:
         target = folder / f"{service.name}.dump"
@@ -87,13 +96,55 @@ def backup_service(service: Service, folder: Path) -> dict:
     }
 
 
+def _is_sqlite(config: dict) -> bool:
+    return config["ENGINE"].endswith("sqlite3")
+
+
+def _existing_sqlite(service: Service, name: str) -> str:
+    """The read-only URI of a migrated SQLite database; refused if it is missing or empty.
+
+    ``sqlite3.connect`` creates a missing file: a backup taken with another ``VAR_DIR`` than
+    the running system's was five empty databases, with a valid manifest.
+    """
+    if not Path(name).is_file():
+        raise SystemExit(f"{service.name}: no database at {name} (is VAR_DIR the one `up` uses?); nothing backed up")
+    uri = f"{Path(name).resolve().as_uri()}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        migrated = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'django_migrations'").fetchone()
+    if not migrated:
+        raise SystemExit(f"{service.name}: {name} is not a migrated database; nothing backed up")
+    return uri
+
+
+def _sqlite_copy(source: str | Path, target: str | Path) -> None:
+    uri = isinstance(source, str) and source.startswith("file:")
+    with (
+        contextlib.closing(sqlite3.connect(source, uri=uri)) as origin,
+        contextlib.closing(sqlite3.connect(target)) as copy,
+    ):
+        origin.backup(copy)
+
+
+def _check_target(service: Service, entry: dict, config: dict, *, force: bool) -> None:
+    configured = Path(config["NAME"]).name if _is_sqlite(config) else config["NAME"]
+    if (entry["format"] == "sqlite") != _is_sqlite(config):
+        kind = "SQLite" if _is_sqlite(config) else "PostgreSQL"
+        raise SystemExit(f"{service.name}: the backup is {entry['format']}, the service is configured for {kind}")
+    if entry["database"] != configured and not force:
+        raise SystemExit(
+            f"{service.name}: the backup is of {entry['database']!r}, the service is configured for "
+            f"{configured!r}; pass --force to restore into it all the same"
+        )
+
+
 def restore_service(service: Service, folder: Path, entry: dict) -> None:
+    """One database from its file in ``folder``; ``restore`` has checked that it is the right one."""
     path = folder / entry["file"]
     if _sha256(path) != entry["sha256"]:
         raise SystemExit(f"{path} does not match its checksum in the manifest; not restoring {service.name}")
     config = database_config(service.name)
     if entry["format"] == "sqlite":
-        shutil.copyfile(path, config["NAME"])
+        _sqlite_copy(path, config["NAME"])
         return
     subprocess.run(
         ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *_pg_target(config), str(path)],
@@ -116,18 +167,25 @@ def backup(services: list[Service], dest: Path | None = None) -> Path:
 
 
 def newest_backup() -> Path:
-    candidates = sorted((var_dir() / "backups").glob(f"*/{MANIFEST}"))
+    """The backup taken last, by its manifest's time: a folder named by ``--dest`` sorts anywhere."""
+    candidates = [
+        (dt.datetime.fromisoformat(json.loads(manifest.read_text())["created_at"]), manifest.parent)
+        for manifest in (var_dir() / "backups").glob(f"*/{MANIFEST}")
+    ]
     if not candidates:
         raise SystemExit("no backup found under var/backups; pass --from FOLDER")
-    return candidates[-1].parent
+    return max(candidates)[1]
 
 
-def restore(folder: Path, services: list[Service]) -> None:
+def restore(folder: Path, services: list[Service], *, force: bool = False) -> None:
     manifest = json.loads((folder / MANIFEST).read_text())
-    for service in services:
-        entry = manifest["services"].get(service.name)
-        if entry is None:
-            continue
+    chosen = [
+        (service, manifest["services"][service.name]) for service in services if service.name in manifest["services"]
+    ]
+    # Every target is checked before any is restored, so a mismatch changes nothing.
+    for service, entry in chosen:
+        _check_target(service, entry, database_config(service.name), force=force)
+    for service, entry in chosen:
         restore_service(service, folder, entry)
         print(f"{service.name:<13} restored from {entry['file']}")
 
@@ -139,5 +197,5 @@ def run_backup(args) -> int:
 
 
 def run_restore(args) -> int:
-    restore(args.source or newest_backup(), system.select(args.only))
+    restore(args.source or newest_backup(), system.select(args.only), force=args.force)
     return 0

@@ -88,14 +88,13 @@ def run_backup(docker, out_dir) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def restore(docker, name: str, backup_file) -> None:
-    """The seed's command: docker exec -i postgres_auth psql -U auth_user -d auth_db < backup_auth_db.sql"""
+def restore(docker, name: str, backup_file, *, check: bool = True) -> subprocess.CompletedProcess:
+    """The seed's command as written: docker exec -i postgres_auth psql -U auth_user -d auth_db < backup_auth_db.sql"""
     _, _, _, database, user, _ = SERVICES[name]
     with open(backup_file, "rb") as stdin:
-        subprocess.run(
-            [str(docker), "exec", "-i", f"postgres_{name}", "psql", "-U", user, "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-q"],
-            stdin=stdin, check=True, capture_output=True, timeout=120,
+        return subprocess.run(
+            [str(docker), "exec", "-i", f"postgres_{name}", "psql", "-U", user, "-d", database],
+            stdin=stdin, check=check, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
 
@@ -129,3 +128,22 @@ def test_a_failed_dump_keeps_the_previous_backup_and_fails(scratch):
     assert (tmp / "backup_payments_db.sql").read_text() == previous
     assert not (tmp / "backup_payments_db.sql.partial").exists()
     assert (tmp / "backup_auth_db.sql").exists()
+
+
+def test_a_restore_that_meets_an_error_stops_changes_nothing_and_fails(scratch):
+    # given a backup, then a table added since that depends on the dumped one
+    tmp, docker, databases = scratch
+    database = databases["auth"]
+    psql(database, "CREATE TABLE things (id int PRIMARY KEY, label text)")
+    psql(database, "INSERT INTO things VALUES (1, 'backed up')")
+    assert run_backup(docker, tmp / "out").returncode == 0
+    psql(database, "INSERT INTO things VALUES (2, 'written after')")
+    psql(database, "CREATE TABLE later (thing_id int REFERENCES things (id))")
+
+    # when the seed's command restores it (its DROP TABLE things fails: `later` depends on it)
+    result = restore(docker, "auth", tmp / "out" / "backup_auth_db.sql", check=False)
+
+    # then psql stopped at the error and said so, and the database is as it was
+    assert result.returncode != 0
+    assert "depend" in result.stderr
+    assert psql(database, "SELECT string_agg(label, ',' ORDER BY id) FROM things") == "backed up,written after"
