@@ -200,8 +200,11 @@ def payment_charge(*, payment_id: uuid.UUID | str) -> Payment:
                 payment.failure_reason = BOOKING_CANCELLED_REASON
                 payment.save(update_fields=["status", "failure_reason", "updated_at"])
                 return payment
-            payment.attempts += 1
-            update_row(payment, ["attempts", "updated_at"])
+            if not payment.refund_requested:
+                payment.attempts += 1
+                update_row(payment, ["attempts", "updated_at"])
+        if payment.refund_requested:
+            return _settle_cancelled_charge(payment)
 
     result = get_provider().charge(
         amount_minor=payment.amount_minor,
@@ -218,7 +221,7 @@ def _count_charge_attempt(payment_id: uuid.UUID | str) -> Payment | None:
     """Step 1 of a charge: count the attempt of a payment that is to be charged, in one statement.
 
     Returns the payment as it now is, or None if it did not count it (gone, no longer pending,
-    cancelled before any attempt, or a database without ``UPDATE … RETURNING``: SQLite before
+    its booking cancelled, or a database without ``UPDATE … RETURNING``: SQLite before
     3.35), for the caller to decide under the row's lock. The UPDATE takes the row's lock and
     checks its conditions on the newest version of the row, as the locked read and the update do;
     alone, in autocommit, it is one round trip where they are four (BEGIN, SELECT … FOR UPDATE,
@@ -234,7 +237,7 @@ def _count_charge_attempt(payment_id: uuid.UUID | str) -> Payment | None:
     )
     sql = f"""
         UPDATE {table} SET {attempts} = {attempts} + 1, {updated} = %s
-        WHERE {key} = %s AND {status} = %s AND NOT ({refund} AND {attempts} = 0)
+        WHERE {key} = %s AND {status} = %s AND NOT {refund}
         RETURNING *
     """  # noqa: S608 - the model's names; every value is a parameter
     updated_at = meta.get_field("updated_at").get_db_prep_value(timezone.now(), connection)  # naive UTC on SQLite
@@ -272,6 +275,32 @@ def payment_record_charge(
     return payment
 
 
+def _settle_cancelled_charge(payment: Payment) -> Payment:
+    """A pending payment whose booking was cancelled after an attempt: an attempt may have charged.
+
+    Never start a charge now (the attempt that failed in transit, or died with its worker, may
+    have charged nothing, and the user has cancelled): ask the provider for the charge under the
+    payment's key. One found is recorded as the attempt's answer (a success then refunded at
+    once, as a late success is); none found fails the payment as given up on, so that a charge
+    still in flight elsewhere is refunded when it lands or when the sweeper asks again.
+    """
+    result = get_provider().find_charge(idempotency_key=payment.charge_idempotency_key)
+    if result is not None:
+        return payment_record_charge(
+            payment_id=payment.id,
+            succeeded=result.succeeded,
+            charge_id=result.charge_id,
+            failure_code=result.failure_code,
+        )
+    with transaction.atomic():
+        payment = _locked(payment.id)
+        if payment.status == Payment.Status.PENDING and payment.refund_requested:
+            payment.status = Payment.Status.FAILED
+            payment.failure_reason = BOOKING_CANCELLED_REASON
+            payment.save(update_fields=["status", "failure_reason", "updated_at"])
+    return payment
+
+
 def _fail(payment: Payment, reason: str) -> None:
     payment.status = Payment.Status.FAILED
     payment.failure_reason = reason
@@ -297,13 +326,19 @@ def payment_charge_give_up(*, payment_id: uuid.UUID | str) -> Payment:
     return payment
 
 
-# Failed because the provider stayed down, with no charge of the provider's on record: as a
-# row's fields (``_given_up``) and as the sweeper's filter.
-GIVEN_UP = {"status": Payment.Status.FAILED, "failure_reason": PROVIDER_UNAVAILABLE_REASON, "provider_charge_id": ""}
+# Failed after an attempt, with no charge of the provider's on record (the provider stayed down,
+# or the booking was cancelled while an attempt's answer was lost): a charge may yet turn up. As
+# the sweeper's filter and as a row's fields (``_given_up``). A decline has the provider's charge.
+GIVEN_UP = {"status": Payment.Status.FAILED, "provider_charge_id": "", "attempts__gt": 0}
 
 
 def _given_up(payment: Payment) -> bool:
-    return all(getattr(payment, field) == value for field, value in GIVEN_UP.items())
+    for lookup, value in GIVEN_UP.items():
+        field, _, comparison = lookup.partition("__")
+        actual = getattr(payment, field)
+        if not (actual > value if comparison == "gt" else actual == value):
+            return False
+    return True
 
 
 def _refund_late_charge(payment: Payment, charge_id: str) -> None:

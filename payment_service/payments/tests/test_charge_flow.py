@@ -17,7 +17,7 @@ from common.testing.infrastructure import closed_port
 from common.testing.pytest_plugin import database_down_until_first_retry
 from payment_service.payments import services
 from payment_service.payments.models import Payment, SimulatedCharge, SimulatedRefund
-from payment_service.payments.providers import simulated
+from payment_service.payments.providers import TransientProviderError, simulated
 from payment_service.payments.tasks import charge_payment, refund_payment, sweep_stuck_payments
 
 from .factories import PaymentFactory, booking_cancelled_data, booking_created_data
@@ -376,7 +376,7 @@ def test_the_sweeper_requeues_charges_and_refunds_left_untouched(enqueued, setti
     stuck_refund = PaymentFactory(status="succeeded", refund_requested=True, provider_charge_id="ch_x")
     fresh = PaymentFactory()
     done = PaymentFactory(status="failed")
-    given_up = PaymentFactory(status="failed", failure_reason="provider_unavailable", refund_requested=True)
+    given_up = PaymentFactory(status="failed", failure_reason="provider_unavailable", refund_requested=True, attempts=4)
     Payment.objects.filter(id__in=[stuck_charge.id, stuck_refund.id, done.id, given_up.id]).update(updated_at=old)
 
     # when
@@ -504,6 +504,94 @@ def test_late_success_after_cancel_is_refunded(commit, enqueued, monkeypatch):
     assert payment.status == "refunded"
     assert (charges(payment), refunds(payment)) == (["succeeded"], 1)
     assert types_published() == [types.PAYMENT_SUCCEEDED, types.PAYMENT_REFUNDED]
+
+
+def _cancel_during_the_first_attempt(commit, created, monkeypatch, *, charged: bool) -> None:
+    """The first attempt is lost in transit (``charged``: after the provider charged) as the cancel arrives."""
+    real_charge = simulated.SimulatedProvider.charge
+    calls = []
+
+    def first_attempt_lost(self, **kwargs):
+        calls.append(kwargs)
+        if len(calls) > 1:
+            return real_charge(self, **kwargs)
+        if charged:
+            real_charge(self, **kwargs)
+        commit(types.BOOKING_CANCELLED, booking_cancelled_data(created, reason="user_cancelled"))
+        raise TransientProviderError("connection reset")
+
+    monkeypatch.setattr(simulated.SimulatedProvider, "charge", first_attempt_lost)
+
+
+def test_a_cancel_after_an_attempt_that_charged_nothing_is_never_charged(commit, enqueued, settings, monkeypatch):
+    # given: the first attempt fails in transit before the provider charged; the user cancels meanwhile
+    created = booking_created_data()
+    commit(types.BOOKING_CREATED, created)
+    _cancel_during_the_first_attempt(commit, created, monkeypatch, charged=False)
+
+    # when the charge task retries
+    enqueued.run()
+
+    # then nothing was charged or refunded, and no event tells of a payment
+    payment = Payment.objects.get()
+    assert (payment.status, payment.failure_reason, payment.attempts) == ("failed", "booking_cancelled", 1)
+    assert (charges(payment), refunds(payment)) == ([], 0)
+    assert published() == []
+
+    # and the sweeper, asking the provider again later, settles it for good
+    _swept_later(settings)
+    enqueued.run()
+    payment.refresh_from_db()
+    assert (payment.status, payment.refund_requested, charges(payment)) == ("failed", False, [])
+    _swept_later(settings)
+    assert enqueued.calls == []
+
+
+def test_a_cancel_after_an_attempt_whose_charge_went_through_refunds_that_charge(commit, enqueued, monkeypatch):
+    # given: the first attempt charged, its answer lost in transit; the user cancels meanwhile
+    created = booking_created_data()
+    commit(types.BOOKING_CREATED, created)
+    _cancel_during_the_first_attempt(commit, created, monkeypatch, charged=True)
+
+    # when the charge task retries
+    enqueued.run()
+
+    # then the charge found under the payment's key is recorded and given back, once
+    payment = Payment.objects.get()
+    assert payment.status == "refunded"
+    assert (charges(payment), refunds(payment)) == (["succeeded"], 1)
+    assert types_published() == [types.PAYMENT_SUCCEEDED, types.PAYMENT_REFUNDED]
+
+
+def test_a_charge_landing_after_its_cancelled_payment_was_failed_is_refunded(
+    commit, enqueued, django_capture_on_commit_callbacks
+):
+    # given a payment failed because its booking was cancelled after an attempt, no charge found then
+    created = booking_created_data()
+    commit(types.BOOKING_CREATED, created)
+    payment = Payment.objects.get()
+    Payment.objects.filter(pk=payment.pk).update(attempts=1)
+    commit(types.BOOKING_CANCELLED, booking_cancelled_data(created, reason="expired"))
+    enqueued.run()
+    payment.refresh_from_db()
+    assert (payment.status, payment.failure_reason) == ("failed", "booking_cancelled")
+
+    # when the attempt still in flight elsewhere comes back with a charge
+    late = simulated.SimulatedProvider().charge(
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        payment_method=payment.payment_method,
+        idempotency_key=payment.charge_idempotency_key,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_record_charge(payment_id=payment.id, succeeded=True, charge_id=late.charge_id)
+    enqueued.run()
+
+    # then that charge is refunded, and the booking is told nothing more than the refund
+    payment.refresh_from_db()
+    assert (payment.status, payment.provider_charge_id) == ("refunded", late.charge_id)
+    assert refunds(payment) == 1
+    assert types_published() == [types.PAYMENT_REFUNDED]
 
 
 def test_late_decline_after_cancel_fails_quietly(commit, enqueued, monkeypatch):

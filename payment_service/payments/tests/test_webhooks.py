@@ -220,7 +220,7 @@ def test_a_success_for_a_payment_the_provider_declined_is_kept_as_a_conflict(enq
 
 
 def test_a_success_for_a_payment_we_gave_up_on_is_refunded(enqueued, django_capture_on_commit_callbacks):
-    payment = PaymentFactory(status="failed", failure_reason="provider_unavailable", refund_requested=True)
+    payment = PaymentFactory(status="failed", failure_reason="provider_unavailable", refund_requested=True, attempts=6)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post(charge_event(payment, event_id="evt_late"))
