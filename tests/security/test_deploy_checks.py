@@ -101,3 +101,45 @@ def test_production_settings_refuse_development_secrets(private_key, variable, v
     # then it refuses to load, naming the problem
     assert result.returncode != 0
     assert problem in result.stdout + result.stderr
+
+
+SERVICE_TO_SERVICE_PROBE = """
+import django
+django.setup()
+from django.http import HttpResponse
+from django.middleware.security import SecurityMiddleware
+from django.test import RequestFactory
+
+middleware = SecurityMiddleware(lambda request: HttpResponse())
+factory = RequestFactory(HTTP_HOST="auth")
+for method, path in [
+    ("get", "/api/auth/jwks/"),
+    ("get", "/.well-known/jwks.json"),
+    ("post", "/api/auth/token/"),
+    ("get", "/api/auth/me/"),
+    ("post", "/api/auth/register/"),
+]:
+    response = middleware.process_request(getattr(factory, method)(path))
+    print(method.upper(), path, response.status_code if response else "through")
+"""
+
+
+def test_the_other_services_reach_auths_keys_and_sign_in_over_the_clusters_plain_http(private_key):
+    # given the auth service's production settings, which redirect plain HTTP to HTTPS
+    env = {**secure_env(private_key), "DJANGO_SETTINGS_MODULE": "auth_service.settings.production"}
+    env["DJANGO_ALLOWED_HOSTS"] = "auth"
+
+    # when the other services call it as AUTH_JWKS_URL and AUTH_TOKEN_URL say (http://auth:8001/…)
+    result = subprocess.run(
+        [sys.executable, "-c", SERVICE_TO_SERVICE_PROBE], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    # then the keys and the token endpoint answer over HTTP; the rest of the API is still redirected
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == [
+        "GET /api/auth/jwks/ through",
+        "GET /.well-known/jwks.json through",
+        "POST /api/auth/token/ through",
+        "GET /api/auth/me/ 301",
+        "POST /api/auth/register/ 301",
+    ]
