@@ -66,8 +66,8 @@ def decode(body: Any) -> dict[str, Any]:
         if isinstance(body, bytes | bytearray | memoryview):
             body = bytes(body).decode("utf-8")
         envelope = json.loads(body) if isinstance(body, str) else body
-    except ValueError as exc:  # UnicodeDecodeError is one
-        raise PoisonMessageError(f"body is not UTF-8 JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError; deep nesting is not
+        raise PoisonMessageError(f"body is not UTF-8 JSON: {exc!r}") from None
     if not isinstance(envelope, dict):
         raise PoisonMessageError("body is not a JSON object")
     return envelope

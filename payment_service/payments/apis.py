@@ -66,7 +66,7 @@ class WebhookApi(APIView):
             raise InvalidWebhookSignature(str(exc)) from exc
         try:
             payload = json.loads(raw_body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError; deep nesting is not
             raise ParseError("The body is not valid JSON.") from exc
         if not isinstance(payload, dict):
             raise ParseError("The body must be a JSON object.")

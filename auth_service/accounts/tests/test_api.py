@@ -377,3 +377,16 @@ def test_the_schema_documents_the_errors_of_each_operation(route, method, status
     schema = APIClient().get("/api/auth/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
     assert set(schema["paths"][route][method]["responses"]) == statuses
+
+
+@pytest.mark.parametrize("path", ["/api/auth/register/", "/api/auth/token/", "/api/auth/token/refresh/"])
+def test_a_body_nested_too_deeply_is_a_400_naming_it_not_a_500(path):
+    # given 5 KB of "[": far under the body limit, far over Python's recursion limit
+    body = "[" * 5000
+
+    # when it is posted as JSON, with no token
+    response = APIClient().post(path, data=body, content_type="application/json")
+
+    # then it is refused as bad JSON
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - the body is nested too deeply."}

@@ -100,6 +100,7 @@ def _get_dead(service: str = "common"):
         json.dumps({**make_envelope(types.PAYMENT_SUCCEEDED, payment_data()), "occurred_at": "2026-12-07t10:00:00z"}),
         json.dumps({**make_envelope(types.PAYMENT_SUCCEEDED, payment_data()), "occurred_at": "2026-12-31T23:59:60Z"}),
         json.dumps({**make_envelope(types.PAYMENT_SUCCEEDED, payment_data()), "causation_id": "the booking"}),
+        "[" * 5000,
     ],
     ids=[
         "not-json",
@@ -109,6 +110,7 @@ def _get_dead(service: str = "common"):
         "occurred-at-lower-case",
         "occurred-at-leap-second",
         "causation-id-not-a-uuid",
+        "nested-too-deeply",
     ],
 )
 def test_malformed_message_goes_straight_to_the_dead_letter_queue(body):
