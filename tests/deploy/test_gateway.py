@@ -12,6 +12,7 @@ import json
 import subprocess
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -91,6 +92,8 @@ class Stub(BaseHTTPRequestHandler):
             "path": self.path,
             "request_id": self.headers.get("X-Request-ID"),
             "forwarded_for": self.headers.get("X-Forwarded-For"),
+            "host": self.headers.get("Host"),
+            "forwarded_host": self.headers.get("X-Forwarded-Host"),
             "body_bytes": len(body),
             "client_port": self.client_address[1],
         }
@@ -101,6 +104,7 @@ class Stub(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
+        self.send_header("X-Request-ID", self.headers.get("X-Request-ID") or "")  # as a service echoes it
         if "cacheable" in self.path or self.path.endswith("/seats/"):
             # What the booking service says of its seat map (and, here, of any path asking for it).
             self.send_header("Cache-Control", "public, max-age=1")
@@ -203,6 +207,28 @@ def test_client_request_id_is_passed_through(gateway_url, stubs):
 
     assert json.loads(data)["request_id"] == "req-abc-123"
     assert resp.getheader("X-Request-ID") == "req-abc-123"
+
+
+def test_the_service_sees_the_host_with_the_port_the_client_used(gateway_url, stubs):
+    # given a gateway on a port other than 80 (make up's is 8000)
+    resp, data = request(gateway_url, "GET", "/api/movies/?page=1")
+
+    # then the service gets that host and port, to build its next-page links and CSRF origins from
+    received = json.loads(data)
+    assert (received["host"], received["forwarded_host"]) == (gateway_url, gateway_url)
+
+
+def test_each_answer_has_one_request_id_the_gateways_own_even_from_the_seat_map_cache(gateway_url, stubs):
+    # given a seat map answered once, then again from the gateway's cache
+    path = f"/api/bookings/showtimes/{uuid.uuid4()}/seats/"
+    first, _ = request(gateway_url, "GET", path, headers={"X-Request-ID": "first-request"})
+    second, _ = request(gateway_url, "GET", path, headers={"X-Request-ID": "second-request"})
+    plain, _ = request(gateway_url, "GET", "/api/movies/", headers={"X-Request-ID": "plain-request"})
+
+    # then each answer names its own request, once
+    assert second.getheader("X-Cache-Status") == "HIT"
+    for response, request_id in ((first, "first-request"), (second, "second-request"), (plain, "plain-request")):
+        assert response.msg.get_all("X-Request-ID") == [request_id]
 
 
 def test_missing_request_id_is_generated(gateway_url, stubs):
