@@ -42,7 +42,11 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     chosen = suites()
     if args.only:
-        names = {name.strip() for name in args.only.split(",")}
+        names = {name.strip() for name in args.only.split(",") if name.strip()}
+        # A misspelt suite ran nothing and ended "0 passed, 0 failed", exit 0: the line CI trusts.
+        if unknown := sorted(names - {suite.name for suite in chosen}):
+            known = ", ".join(suite.name for suite in chosen)
+            raise SystemExit(f"unknown suite(s): {', '.join(unknown)}; choose from {known}")
         chosen = [suite for suite in chosen if suite.name in names]
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     worst = 0

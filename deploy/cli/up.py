@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -53,8 +54,32 @@ def seed_if_empty(services, settings: str) -> None:
     )
 
 
+def ports_taken(services, port_offset: int, *, gateway: bool) -> list[int]:
+    """The ports this ``up`` would listen on that something already answers on.
+
+    A copy left running (its ``up`` killed with SIGKILL, or by a signal it did not handle) would
+    otherwise answer the readiness checks in place of the new servers, which cannot bind.
+    """
+    ports = [service.port + port_offset for service in services] + ([8000 + port_offset] if gateway else [])
+    taken = []
+    for port in ports:
+        with socket.socket() as probe:
+            probe.settimeout(0.5)
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                taken.append(port)
+    return taken
+
+
 def run(args) -> int:
     services = system.select(args.only)
+    if taken := ports_taken(services, args.port_offset, gateway=args.gateway):
+        print(
+            f"manage_all.py up: something already listens on {', '.join(map(str, taken))} "
+            "(another `up`, or one left running: stop it, or pass --port-offset)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
     if args.gateway and (problem := _gateway_missing()):
         print(f"manage_all.py up --gateway: {problem}", file=sys.stderr, flush=True)
         return 2
@@ -69,8 +94,10 @@ def run(args) -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    # A closed terminal (SIGHUP) or Ctrl-\ (SIGQUIT) killed this process before its `finally`,
+    # and left every server and worker running: each is a request to stop, as Ctrl-C is.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, request_stop)
     shared_env = _shared_env(args.port_offset)
     try:
         for service in services:
@@ -88,8 +115,7 @@ def run(args) -> int:
                     f"{service.name}.beat", system.beat_command(service), beat_env, cwd=str(system.REPO_ROOT)
                 )
         gateway_url = _start_gateway(supervisor, services, args.port_offset) if args.gateway else None
-        _wait_until_ready(services, supervisor, lambda: stopping, args.port_offset)
-        if not stopping:
+        if _wait_until_ready(services, supervisor, lambda: stopping, args.port_offset):
             _print_urls(services, gateway_url, args.port_offset)
         while not stopping:
             if supervisor.exited() and not os.environ.get("MANAGE_ALL_KEEP_GOING"):
@@ -145,7 +171,8 @@ def _start_gateway(supervisor: Supervisor, services, port_offset: int) -> str:
     return f"http://{listen}"
 
 
-def _wait_until_ready(services, supervisor: Supervisor, stopping, port_offset: int) -> None:
+def _wait_until_ready(services, supervisor: Supervisor, stopping, port_offset: int) -> bool:
+    """Whether every service answered ready, with nothing exited and no stop asked for meanwhile."""
     deadline = time.monotonic() + READY_TIMEOUT
     pending = {service.name: service for service in services}
     while pending and not stopping() and time.monotonic() < deadline:
@@ -154,10 +181,11 @@ def _wait_until_ready(services, supervisor: Supervisor, stopping, port_offset: i
             if code == 200:
                 del pending[name]
         if supervisor.exited():
-            return
+            return False
         time.sleep(0.5)
     if pending and not stopping():
         print(f"not ready after {READY_TIMEOUT}s: {', '.join(pending)}", file=sys.stderr, flush=True)
+    return not pending and not stopping() and not supervisor.exited()
 
 
 def _print_urls(services, gateway_url: str | None, port_offset: int) -> None:

@@ -151,3 +151,84 @@ def publish_from_auth(copy: Path, env: dict[str, str]) -> str:
         check=True,
     )
     return result.stdout.strip().splitlines()[-1]
+
+
+def start_up(args: list[str], var_dir: Path, log_path: Path) -> subprocess.Popen:
+    with log_path.open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "manage_all.py", "up", *args],
+            cwd=REPO,
+            env=embedded_env(var_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGQUIT], ids=["closed-terminal", "ctrl-backslash"])
+def test_a_closed_terminal_stops_everything_up_started(tmp_path, signum):
+    # given one service's web server up on the embedded default
+    offset = 300
+    movie = SERVICES["movie"]
+    log_path = tmp_path / "up.log"
+    up = start_up(["--only", "movie", "--no-workers", "--no-seed", "--port-offset", str(offset)], tmp_path, log_path)
+    try:
+        deadline = time.monotonic() + READY_WITHIN
+        while up.poll() is None and time.monotonic() < deadline and "The system is up" not in log_path.read_text():
+            time.sleep(0.5)
+        assert "The system is up" in log_path.read_text(), log_path.read_text()[-4000:]
+
+        # when its terminal goes away (or Ctrl-\ is pressed)
+        up.send_signal(signum)
+        code = up.wait(timeout=40)
+    finally:
+        if up.poll() is None:
+            up.kill()
+
+    # then it stopped what it started, as Ctrl-C does, instead of dying and leaving it running
+    assert code == 0
+    assert "all processes stopped." in log_path.read_text()
+    assert not answers(movie.port + offset)
+
+
+def test_up_refuses_ports_something_already_listens_on(tmp_path):
+    import socket
+
+    # given something listening on the movie service's port (a copy left running)
+    offset = 310
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", SERVICES["movie"].port + offset))
+        squatter.listen()
+
+        # when up is asked to start that service there
+        log_path = tmp_path / "up.log"
+        up = start_up(["--only", "movie", "--no-workers", "--port-offset", str(offset)], tmp_path, log_path)
+        code = up.wait(timeout=60)
+
+    # then it refuses at once, naming the port, having started and migrated nothing
+    output = log_path.read_text()
+    assert code == 2, output
+    assert f"something already listens on {SERVICES['movie'].port + offset}" in output
+    assert "migrating" not in output
+
+
+def test_a_test_suite_that_does_not_exist_is_refused_not_counted_as_passing():
+    result = subprocess.run(
+        [sys.executable, "manage_all.py", "test", "--only", "bookings"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "unknown suite(s): bookings; choose from common, auth, movie, booking" in result.stderr
+    assert "0 passed" not in result.stdout
