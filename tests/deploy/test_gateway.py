@@ -211,7 +211,7 @@ def test_client_request_id_is_passed_through(gateway_url, stubs):
 
 def test_the_service_sees_the_host_with_the_port_the_client_used(gateway_url, stubs):
     # given a gateway on a port other than 80 (make up's is 8000)
-    resp, data = request(gateway_url, "GET", "/api/movies/?page=1")
+    _, data = request(gateway_url, "GET", "/api/movies/?page=1")
 
     # then the service gets that host and port, to build its next-page links and CSRF origins from
     received = json.loads(data)
