@@ -111,10 +111,12 @@ def _end(
     cause: str,
     event: Event | None = None,
     note: str = "",
+    is_paid: bool = False,
 ) -> None:
     """pending/confirmed → cancelled/expired: release the seats and tell payment and notification.
 
-    The caller holds the booking's row lock.
+    The caller holds the booking's row lock. ``is_paid``: the payment is known to have succeeded
+    (the success arrived for a pending booking this ends), so its refund is certain.
     """
     from_status = booking.status
     booking.status = to_status
@@ -131,7 +133,8 @@ def _end(
             "movie_title": booking.movie_title,
             "starts_at": booking.starts_at,
             "seats": _labels(booking),
-            "was_confirmed": from_status == Booking.Status.CONFIRMED,
+            # "The payment is refunded": the notification's wording (not "nothing was charged").
+            "was_confirmed": from_status == Booking.Status.CONFIRMED or is_paid,
         },
         aggregate_id=booking.id,
         caused_by=event,
@@ -139,8 +142,16 @@ def _end(
     )
 
 
-def _expire(booking: Booking, *, event: Event | None = None, note: str = "") -> None:
-    _end(booking, to_status=Booking.Status.EXPIRED, reason="expired", cause="hold_expired", event=event, note=note)
+def _expire(booking: Booking, *, event: Event | None = None, note: str = "", is_paid: bool = False) -> None:
+    _end(
+        booking,
+        to_status=Booking.Status.EXPIRED,
+        reason="expired",
+        cause="hold_expired",
+        event=event,
+        note=note,
+        is_paid=is_paid,
+    )
 
 
 def _locked_booking(booking_id: uuid.UUID | str) -> Booking | None:
@@ -422,10 +433,11 @@ def booking_apply_payment_succeeded(*, event: Event) -> None:
             cause="showtime_cancelled",
             event=event,
             note=f"payment {payment_id} arrived for a cancelled showtime",
+            is_paid=True,
         )
         return
     if booking.expires_at <= timezone.now():
-        _expire(booking, event=event, note=f"payment {payment_id} succeeded after the hold expired")
+        _expire(booking, event=event, note=f"payment {payment_id} succeeded after the hold expired", is_paid=True)
         return
     booking.status = Booking.Status.CONFIRMED
     booking.payment_id = payment_id

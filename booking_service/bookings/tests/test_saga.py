@@ -208,6 +208,7 @@ def test_success_after_the_hold_ran_out_but_before_the_sweep_expires_it():
     assert live_labels(booking) == []
     [event] = published(types.BOOKING_CANCELLED)
     assert event["data"]["reason"] == "expired"
+    assert event["data"]["was_confirmed"] is True  # paid: the e-mail says it is refunded, not "nothing charged"
     assert published(types.BOOKING_CONFIRMED) == []
 
 

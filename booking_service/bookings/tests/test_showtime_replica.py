@@ -184,3 +184,5 @@ def test_a_payment_for_a_booking_of_a_cancelled_showtime_does_not_confirm_it():
     booking.refresh_from_db()
     assert (booking.status, booking.cancel_reason) == ("cancelled", "showtime_cancelled")
     assert published(types.BOOKING_CONFIRMED) == []
+    [cancelled] = published(types.BOOKING_CANCELLED)
+    assert cancelled["data"]["was_confirmed"] is True  # paid: its refund is certain
