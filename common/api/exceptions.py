@@ -38,4 +38,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DatabaseError):
         # Anything else from the database is a bug: let it surface as a 500 with a traceback.
         return None
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, ServiceUnavailable) and response is not None:
+        response.setdefault("Retry-After", "5")
+    return response

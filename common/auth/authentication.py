@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import jwt
 from rest_framework import authentication, exceptions
 
-from .keys import get_public_key, token_settings
+from .keys import SigningKeysUnavailable, get_public_key, token_settings
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,13 @@ class StatelessJWTAuthentication(authentication.BaseAuthentication):
                 is_staff=bool(claims.get("is_staff", False)),
                 claims=claims,
             )
+        except SigningKeysUnavailable as exc:
+            # Imported here: common.api.exceptions imports DRF's views, whose settings import this class.
+            from common.api.exceptions import ServiceUnavailable
+
+            # The token may well be good: the client should try again, not sign in afresh.
+            logger.warning("access token not verified: %s", exc)
+            raise ServiceUnavailable("The token cannot be verified just now; try again shortly.") from None
         except (jwt.InvalidTokenError, ValueError, UnicodeDecodeError) as exc:
             logger.info("rejected access token: %s", exc)
             raise exceptions.AuthenticationFailed("Token is invalid or expired.", code="token_not_valid") from None

@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "JWKS_REFRESH_SECONDS": 30,
     "JWKS_MAX_AGE_SECONDS": 300,
     "JWKS_TIMEOUT_SECONDS": 2,
+    # With no keys, a failed fetch is not tried again for this long: every request waiting on the
+    # fetch's timeout, one after another behind the lock, held up every thread of the server.
+    "JWKS_RETRY_SECONDS": 2,
     "LEEWAY_SECONDS": 5,
     # Staff single sign-on to the Django admins (common.auth.admin_sso).
     "TOKEN_URL": "http://127.0.0.1:8001/api/auth/token/",
@@ -52,7 +55,11 @@ ENVIRONMENT = {
 }
 
 _lock = threading.Lock()
-_cache: dict[str, Any] = {"keys": {}, "fetched_at": 0.0, "source": None}
+_cache: dict[str, Any] = {"keys": {}, "fetched_at": 0.0, "source": None, "failed_at": 0.0, "failed_source": None}
+
+
+class SigningKeysUnavailable(jwt.InvalidTokenError):  # an InvalidTokenError to every other caller
+    """No key could be loaded (the auth service down, or its JWKS unreadable): not the token's fault."""
 
 
 def token_settings() -> dict[str, Any]:
@@ -117,7 +124,7 @@ def _parse(jwks: dict) -> dict[str | None, Any]:
 
 def reset_key_cache() -> None:
     with _lock:
-        _cache.update(keys={}, fetched_at=0.0, source=None)
+        _cache.update(keys={}, fetched_at=0.0, source=None, failed_at=0.0, failed_source=None)
 
 
 def get_public_key(kid: str | None):
@@ -133,19 +140,26 @@ def get_public_key(kid: str | None):
         return key
     source = (id(options["JWKS"]), options["JWKS_FILE"], options["JWKS_URL"])
     with _lock:
+        now = time.monotonic()
         stale = _cache["source"] != source
         unknown = kid not in _cache["keys"]
-        age = time.monotonic() - _cache["fetched_at"]
+        age = now - _cache["fetched_at"]
         expired = age > options["JWKS_MAX_AGE_SECONDS"]
         may_refresh = age > options["JWKS_REFRESH_SECONDS"]
         if stale or expired or (unknown and may_refresh) or not _cache["keys"]:
+            keyless = stale or not _cache["keys"]
+            failed_lately = (
+                _cache["failed_source"] == source and now - _cache["failed_at"] < options["JWKS_RETRY_SECONDS"]
+            )
+            if keyless and failed_lately:
+                raise SigningKeysUnavailable("signing keys unavailable: the last fetch failed moments ago")
             try:
                 _cache["keys"] = _parse(_load_jwks(options))
             except (OSError, ValueError, jwt.InvalidKeyError) as exc:
                 # The auth service briefly down: keep verifying with the keys already known.
-                if not _cache["keys"] or stale:
-                    _cache.update(keys={}, source=None)
-                    raise jwt.InvalidTokenError(f"signing keys unavailable: {exc}") from exc
+                if keyless:
+                    _cache.update(keys={}, source=None, failed_at=now, failed_source=source)
+                    raise SigningKeysUnavailable(f"signing keys unavailable: {exc}") from exc
             _cache["fetched_at"] = time.monotonic()
             _cache["source"] = source
         key = _cache["keys"].get(kid)

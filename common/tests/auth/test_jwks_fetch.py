@@ -119,18 +119,51 @@ def test_known_keys_keep_working_while_the_auth_service_is_down(fake_auth_servic
     assert status(key_a, "a") == 200
 
 
-def test_with_the_auth_service_unreachable_and_no_keys_tokens_are_401_not_500(settings, key_a):
+def test_with_the_auth_service_unreachable_and_no_keys_a_token_is_a_503_to_retry_not_a_401(settings, key_a):
+    # given a verifier that has no keys yet and cannot reach the auth service
     settings.COMMON = {**settings.COMMON, "AUTH": {"JWKS_URL": "http://127.0.0.1:1/jwks/", "JWKS_TIMEOUT_SECONDS": 0.5}}
+    keys.reset_key_cache()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(private_key=key_a, kid='a')}")
 
-    assert status(key_a, "a") == 401
+    # when a client presents a token
+    response = client.get(WHOAMI)
+
+    # then it is told to try again, not that its token is bad (which would send it to sign in afresh)
+    assert response.status_code == 503
+    assert response.json() == {"detail": "The token cannot be verified just now; try again shortly."}
+    assert response["Retry-After"] == "5"
 
 
 @pytest.mark.parametrize("body", ["not a jwks", {"keys": "nope"}, {"keys": ["nope"]}, {}])
-def test_a_jwks_of_the_wrong_shape_is_401_not_500(fake_auth_service, from_url, key_a, body):
+def test_a_jwks_of_the_wrong_shape_is_503_not_500(fake_auth_service, from_url, key_a, body):
     fake_auth_service.jwks = body
     from_url()
 
-    assert status(key_a, "a") == 401
+    assert status(key_a, "a") == 503
+
+
+def test_with_no_keys_a_failed_fetch_is_not_tried_again_by_every_request(
+    fake_auth_service, from_url, key_a, monkeypatch
+):
+    # given an auth service whose JWKS cannot be read, and a verifier with no keys
+    fake_auth_service.jwks = "not a jwks"
+    from_url(JWKS_RETRY_SECONDS=2)
+    clock = keys.time.monotonic()
+    monkeypatch.setattr(keys.time, "monotonic", lambda: clock)
+
+    # when ten requests come within the retry interval
+    statuses = [status(key_a, "a") for _ in range(10)]
+
+    # then one fetch was tried, and each request answered at once
+    assert statuses == [503] * 10
+    assert fake_auth_service.hits["/jwks/"] == 1
+
+    # and once the interval is over and the JWKS readable again, the next request fetches and verifies
+    fake_auth_service.jwks = jwks(("a", key_a))
+    monkeypatch.setattr(keys.time, "monotonic", lambda: clock + 2.1)
+    assert status(key_a, "a") == 200
+    assert fake_auth_service.hits["/jwks/"] == 2
 
 
 def test_jwks_url_from_the_environment(fake_auth_service, settings, monkeypatch, key_a):
