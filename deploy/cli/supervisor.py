@@ -24,6 +24,11 @@ class Process:
     popen: subprocess.Popen | None = None
 
 
+# Longer than gunicorn's graceful_timeout (GUNICORN_GRACEFUL_TIMEOUT, 20 s): requests in flight
+# when `up` stops finish instead of being cut off at 10 s.
+STOP_TIMEOUT = 30.0
+
+
 class Supervisor:
     def __init__(self, *, width: int = 20, stream=sys.stdout):
         self.processes: list[Process] = []
@@ -70,9 +75,18 @@ class Supervisor:
     def exited(self) -> list[Process]:
         return [p for p in self.processes if p.popen and p.popen.poll() is not None]
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """SIGTERM to each process it started, then SIGKILL to whatever is left of their groups.
+
+        Only the leader gets the SIGTERM: it stops its own children its own way (gunicorn lets
+        its workers finish their requests, Celery its pool its tasks), where a signal to the
+        whole group reached the children at once too (Celery's prefork children reset SIGTERM
+        to dying on the spot). The wait is longer than gunicorn's ``graceful_timeout``.
+        """
         for process in self.processes:
-            _signal_group(process, signal.SIGTERM)
+            if process.popen is not None and process.popen.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.popen.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for process in self.processes:
             remaining = max(0.1, deadline - time.monotonic())
