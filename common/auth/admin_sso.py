@@ -11,7 +11,8 @@ The local user is a superuser. The auth service is the one authority on who is s
 services do not keep a second, per-service permission model that could drift from it, so a staff
 member administers every service fully. Revoking the staff flag in auth takes effect at that
 person's next admin sign-in attempt (the local row is demoted even though the sign-in fails); an
-admin session already open lasts until it expires or they sign out.
+admin session already open lasts until it expires (``ADMIN_SESSION_SECONDS``, 8 hours; Django's
+default was two weeks) or they sign out.
 """
 
 from __future__ import annotations

@@ -116,6 +116,9 @@ def build_settings(service_name: str | Service, *, apps: list[str]) -> dict[str,
         "WHITENOISE_USE_FINDERS": True,
         # Five admins behind one gateway host: distinct cookie names keep their sessions apart.
         "SESSION_COOKIE_NAME": f"{service.name}_sessionid",
+        # Sessions are the admins' only (the APIs take tokens), and a staff member revoked in auth
+        # keeps a session already open: a working day, not Django's two weeks.
+        "SESSION_COOKIE_AGE": env_int("ADMIN_SESSION_SECONDS", 8 * 3600),
         "CSRF_COOKIE_NAME": f"{service.name}_csrftoken",
         "LOGIN_URL": f"/admin/{service.prefix}/login/",
         # Staff sign in to every admin with their auth-service account (common/auth/admin_sso.py).

@@ -260,3 +260,12 @@ def test_a_scrape_addressed_to_the_pods_ip_is_answered_only_when_the_pod_knows_i
     assert refused.status_code == 400
     assert answered.status_code == 200
     assert b"django_http_requests" in answered.content
+
+
+@pytest.mark.parametrize(("environment", "expected"), [({}, 8 * 3600), ({"ADMIN_SESSION_SECONDS": "900"}, 900)])
+def test_an_admin_session_lasts_a_working_day_not_two_weeks(monkeypatch, environment, expected):
+    monkeypatch.delenv("ADMIN_SESSION_SECONDS", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    assert build_settings("movie", apps=[])["SESSION_COOKIE_AGE"] == expected
