@@ -398,12 +398,17 @@ def notification_deliver(*, notification_id: uuid.UUID | str) -> Delivery:
             return Delivery(DeliveryOutcome.DONE)
         if not notification.recipient:
             return Delivery(DeliveryOutcome.WAITING)
-        message = rendering.build_message(notification)
         notification.attempts += 1
         now = timezone.now()
         try:
-            message.send()
-        except OSError as exc:  # smtplib.SMTPException and socket errors are OSErrors
+            rendering.build_message(notification).send()
+        except Exception as exc:
+            # smtplib.SMTPException and socket errors are OSErrors, judged by is_transient. Anything
+            # else (a task's soft time limit mid-send, a template or backend bug) fails the row
+            # too: raised, it rolled the attempt back and left the row pending, and the stale
+            # sweep sent it again every 15 minutes for ever (each time, if it had gone out).
+            if not isinstance(exc, OSError):
+                logger.exception("sending notification %s raised", notification.id)
             notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             retries_left = notification.attempts <= notification_settings()["SEND_MAX_RETRIES"]
             if is_transient(exc) and retries_left:

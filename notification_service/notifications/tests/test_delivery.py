@@ -124,6 +124,28 @@ def test_permanent_smtp_errors_fail_at_once(smtp, error):
     assert mail.outbox == []
 
 
+@pytest.mark.parametrize(
+    "error", [RuntimeError("the backend broke"), KeyError("template variable")], ids=["runtime-error", "key-error"]
+)
+def test_a_send_that_raises_anything_else_fails_the_row_instead_of_leaving_it_to_be_sent_for_ever(smtp, error):
+    # given a backend that raises something that is not a network or SMTP error
+    smtp.error = error
+    smtp.failures = 1
+    notification = NotificationFactory()
+    services.Notification.objects.filter(pk=notification.pk).update(updated_at=timezone.now() - dt.timedelta(hours=1))
+
+    # when the send task runs
+    send_notification.apply(args=[str(notification.id)])
+
+    # then the attempt is recorded and the row failed, with its error, for staff to resend
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("failed", 1)
+    assert notification.last_error == f"{type(error).__name__}: {error}"
+    assert mail.outbox == []
+    # and the stale sweep leaves it alone
+    assert services.notifications_enqueue_stale() == 0
+
+
 def test_backoff_doubles_up_to_the_cap(settings):
     settings.NOTIFICATIONS = {
         **settings.NOTIFICATIONS,
