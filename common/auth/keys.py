@@ -158,7 +158,9 @@ def get_public_key(kid: str | None):
             except (OSError, ValueError, jwt.InvalidKeyError) as exc:
                 # The auth service briefly down: keep verifying with the keys already known.
                 if keyless:
-                    _cache.update(keys={}, source=None, failed_at=now, failed_source=source)
+                    # When the fetch ended: a fetch that hung for its whole timeout must not leave
+                    # the next request, queued behind the lock meanwhile, free to hang again.
+                    _cache.update(keys={}, source=None, failed_at=time.monotonic(), failed_source=source)
                     raise SigningKeysUnavailable(f"signing keys unavailable: {exc}") from exc
             _cache["fetched_at"] = time.monotonic()
             _cache["source"] = source

@@ -78,7 +78,7 @@ class Event:
 
 
 def _occurred_at(value: str) -> dt.datetime:
-    # RFC 3339 allows what fromisoformat refuses (a lower-case "t", a leap second, year 0000): such
+    # RFC 3339 allows what fromisoformat refuses (a lower-case "z", a leap second, year 0000): such
     # an envelope can never be read, and is refused as one, not retried as if it might be.
     try:
         return dt.datetime.fromisoformat(value)
