@@ -100,20 +100,29 @@ def _is_sqlite(config: dict) -> bool:
     return config["ENGINE"].endswith("sqlite3")
 
 
-def _existing_sqlite(service: Service, name: str) -> str:
-    """The read-only URI of a migrated SQLite database; refused if it is missing or empty.
+def _sqlite_problem(name: str) -> str | None:
+    """Why ``name`` is not a migrated SQLite database (missing or empty), or None if it is one.
 
-    ``sqlite3.connect`` creates a missing file: a backup taken with another ``VAR_DIR`` than
-    the running system's was five empty databases, with a valid manifest.
+    ``sqlite3.connect`` creates a missing file: a backup or restore with another ``VAR_DIR`` than
+    the running system's wrote empty copies, or a database no service reads.
     """
     if not Path(name).is_file():
-        raise SystemExit(f"{service.name}: no database at {name} (is VAR_DIR the one `up` uses?); nothing backed up")
-    uri = f"{Path(name).resolve().as_uri()}?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-        migrated = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'django_migrations'").fetchone()
-    if not migrated:
-        raise SystemExit(f"{service.name}: {name} is not a migrated database; nothing backed up")
-    return uri
+        return f"no database at {name} (is VAR_DIR the one `up` uses?)"
+    with contextlib.closing(sqlite3.connect(_read_only_uri(name), uri=True)) as conn:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'django_migrations'").fetchone():
+            return f"{name} is not a migrated database"
+    return None
+
+
+def _read_only_uri(name: str) -> str:
+    return f"{Path(name).resolve().as_uri()}?mode=ro"
+
+
+def _existing_sqlite(service: Service, name: str) -> str:
+    """The read-only URI of a migrated SQLite database, to back up; refused if there is none."""
+    if problem := _sqlite_problem(name):
+        raise SystemExit(f"{service.name}: {problem}; nothing backed up")
+    return _read_only_uri(name)
 
 
 def _sqlite_copy(source: str | Path, target: str | Path) -> None:
@@ -130,6 +139,8 @@ def _check_target(service: Service, entry: dict, config: dict, *, force: bool) -
     if (entry["format"] == "sqlite") != _is_sqlite(config):
         kind = "SQLite" if _is_sqlite(config) else "PostgreSQL"
         raise SystemExit(f"{service.name}: the backup is {entry['format']}, the service is configured for {kind}")
+    if _is_sqlite(config) and not force and (problem := _sqlite_problem(config["NAME"])):
+        raise SystemExit(f"{service.name}: {problem}; pass --force to restore into it all the same")
     if entry["database"] != configured and not force:
         raise SystemExit(
             f"{service.name}: the backup is of {entry['database']!r}, the service is configured for "

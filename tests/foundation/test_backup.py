@@ -196,3 +196,14 @@ def test_the_newest_backup_is_the_one_taken_last_whatever_its_folder_is_called(m
         (tmp_path / "backups" / name / "manifest.json").write_text(json.dumps({"created_at": taken, "services": {}}))
 
     assert backups.newest_backup() == tmp_path / "backups" / "20261207T100000Z"
+
+
+def test_a_sqlite_restore_into_a_var_dir_no_service_uses_is_refused(embedded_movie_database, monkeypatch, tmp_path):
+    # given a backup of the embedded movie database, and a shell whose VAR_DIR points elsewhere
+    folder = backups.backup([SERVICES["movie"]], tmp_path / "backup")
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "elsewhere"))
+
+    # when it is restored, then it is refused and no database is created there
+    with pytest.raises(SystemExit, match=r"no database at .*--force"):
+        backups.restore(folder, [SERVICES["movie"]])
+    assert not (tmp_path / "elsewhere" / "movie" / "db.sqlite3").exists()
