@@ -83,7 +83,8 @@ class RetryTimers:
 
     def __init__(self) -> None:
         self._timers: set[threading.Timer] = set()
-        self._lock = threading.Lock()
+        self._running = 0
+        self._lock = threading.Condition()
         self._stopped = False
 
     def call_later(self, delay: float, action: Callable[[], None]) -> None:
@@ -101,18 +102,33 @@ class RetryTimers:
             self._timers.discard(timer)
             if self._stopped:
                 return
+            self._running += 1
         try:
             action()
         except Exception:  # the action settles its own outcome; this is a bug, logged
             logger.exception("an event's retry failed; it is redelivered")
+        finally:
+            with self._lock:
+                self._running -= 1
+                self._lock.notify_all()
 
-    def stop(self) -> None:
-        """Cancel what has not run: those messages were never acked and are delivered again."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """Cancel what has not run, and wait for what is running to queue its ack.
+
+        A cancelled retry was never acked: the broker delivers it again. A running one has
+        republished its copy or is about to; were the connection closed before its ack was
+        settled, the broker would deliver the original again beside the copy.
+        """
         with self._lock:
             self._stopped = True
             timers, self._timers = self._timers, set()
         for timer in timers:
             timer.cancel()
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._running == 0, timeout):
+                logger.warning(
+                    "%s event retries still running after %ss; they are delivered again", self._running, timeout
+                )
 
 
 class EventLanes(ConsumerMixin):
@@ -232,7 +248,7 @@ class EventLanes(ConsumerMixin):
         for thread in lanes:
             thread.join(timeout)
         if self.retries is not None:
-            self.retries.stop()
+            self.retries.stop(timeout)  # before the last round, which settles the retries' acks
         self._last_round = True  # the reader settles what the lanes finished, then ends
         for thread in reader:
             thread.join(timeout)

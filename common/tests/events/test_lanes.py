@@ -1,6 +1,7 @@
 """The worker's lanes: events applied in parallel, each aggregate's in order, every one acked once."""
 
 import json
+import logging
 import random
 import threading
 import time
@@ -203,6 +204,45 @@ def test_retries_run_on_timers_until_the_event_is_dead_lettered():
     assert events_queue_size() == 0
     assert not Counter.objects.filter(key=failing["data"]["payment_id"]).exists()
     assert not InboxEvent.objects.filter(id=failing["id"]).exists()
+
+
+def test_stopping_the_retry_timers_waits_for_a_retry_already_running_and_cancels_the_rest():
+    # given one retry whose republish is under way and one still waiting for its pause
+    retries = RetryTimers()
+    republishing, may_finish, done = threading.Event(), threading.Event(), []
+    retries.call_later(0, lambda: (republishing.set(), may_finish.wait(5), done.append("acked")))
+    retries.call_later(60, lambda: done.append("never"))
+    assert republishing.wait(5)
+
+    # when the worker stops while the first is running
+    stopper = threading.Thread(target=retries.stop)
+    stopper.start()
+    stopper.join(0.3)
+
+    # then stopping waits for its ack to be queued, and the waiting one never runs
+    assert stopper.is_alive()
+    may_finish.set()
+    stopper.join(5)
+    assert not stopper.is_alive()
+    assert done == ["acked"]
+
+
+def test_a_retry_that_outruns_the_stop_timeout_is_logged_and_does_not_hold_the_worker(caplog):
+    # given a retry whose republish hangs
+    retries = RetryTimers()
+    running, release = threading.Event(), threading.Event()
+    retries.call_later(0, lambda: (running.set(), release.wait(5)))
+    assert running.wait(5)
+
+    # when the worker stops with a short timeout
+    try:
+        with caplog.at_level(logging.WARNING, logger="common.events.lanes"):
+            retries.stop(timeout=0.1)
+    finally:
+        release.set()
+
+    # then it stops anyway and says that one retry is delivered again
+    assert "1 event retries still running after 0.1s" in caplog.text
 
 
 def test_the_consumer_outlives_a_broker_that_stays_away_for_round_after_round(caplog):
