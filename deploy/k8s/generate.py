@@ -191,7 +191,8 @@ def deployment(name: str, role: str, replicas: int, container: dict, **spec_extr
 
 
 def probe(path: str, port: int, **timing) -> dict:
-    # Django checks the Host header; kubelet would send the pod IP, which is not in ALLOWED_HOSTS.
+    # Django checks the Host header. kubelet would send the pod IP, allowed only where POD_IP is set
+    # (the downward API, for Prometheus); localhost is in every overlay's list, whatever the pod has.
     return {
         "httpGet": {"path": path, "port": "http", "httpHeaders": [{"name": "Host", "value": "localhost"}]},
         "timeoutSeconds": 3,
