@@ -32,15 +32,31 @@ from .keys import token_settings
 logger = logging.getLogger(__name__)
 
 
-def request_access_token(email: str, password: str) -> str | None:
+def client_forwarded_for(request) -> str:
+    """The ``X-Forwarded-For`` to send on for the admin sign-in ``request`` ("" when unknown).
+
+    The auth service counts failed sign-ins per client address (``AUTH_NUM_PROXIES``: the entry
+    the gateway appended). Called from here without it, every sign-in to this admin was counted
+    against this pod's address, so 20 failures by anyone locked all staff out of it for the
+    window. The chain is passed on as the gateway made it, so the auth service picks the same
+    entry it would pick had the client come to it through the gateway; without a gateway, the
+    client is this request's peer.
+    """
+    if request is None:
+        return ""
+    meta = getattr(request, "META", {})
+    return str(meta.get("HTTP_X_FORWARDED_FOR") or meta.get("REMOTE_ADDR") or "").strip()
+
+
+def request_access_token(email: str, password: str, *, forwarded_for: str = "") -> str | None:
     """The auth service's access token for these credentials, or None when it refuses them."""
     options = token_settings()
     body = json.dumps({"email": email, "password": password}).encode()
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if forwarded_for:
+        headers["X-Forwarded-For"] = forwarded_for
     request = urllib.request.Request(  # noqa: S310 - URL from settings
-        options["TOKEN_URL"],
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        options["TOKEN_URL"], data=body, method="POST", headers=headers
     )
     try:
         with urllib.request.urlopen(request, timeout=options["TOKEN_TIMEOUT_SECONDS"]) as response:  # noqa: S310
@@ -62,7 +78,7 @@ class AuthServiceBackend(BaseBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if not username or not password:
             return None
-        access = request_access_token(username, password)
+        access = request_access_token(username, password, forwarded_for=client_forwarded_for(request))
         if access is None:
             return None
         try:

@@ -20,6 +20,7 @@ class FakeAuthService:
         self.accounts: dict[tuple[str, str], str] = {}  # (email, password) -> access token
         self.hits: Counter = Counter()
         self.token_requests: list[dict] = []
+        self.token_forwarded_for: list[str | None] = []  # X-Forwarded-For of each /token/ request
         self.token_status: int | None = None  # force a status (e.g. 429) for /token/
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -54,6 +55,7 @@ class FakeAuthService:
                 service.hits[self.path] += 1
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
                 service.token_requests.append(body)
+                service.token_forwarded_for.append(self.headers.get("X-Forwarded-For"))
                 if self.path != "/token/":
                     self._send(404, {"detail": "Not found."})
                 elif service.token_status:

@@ -58,6 +58,30 @@ def test_staff_signs_in_with_auth_credentials(client, auth_service):
     assert user.has_usable_password() is False
 
 
+@pytest.mark.parametrize(
+    ("forwarded_for", "remote_addr", "sent"),
+    [
+        # through the gateway: the chain as it made it, so auth picks the entry the gateway appended
+        ("198.51.100.9, 203.0.113.7", "10.0.0.5", "198.51.100.9, 203.0.113.7"),
+        # straight to this service: the client is the request's peer
+        (None, "203.0.113.8", "203.0.113.8"),
+    ],
+)
+def test_the_sign_in_tells_the_auth_service_the_clients_address_not_this_services(
+    client, auth_service, forwarded_for, remote_addr, sent
+):
+    # given a staff account, and a sign-in from a client the auth service must count on its own
+    account(auth_service)
+    headers = {"REMOTE_ADDR": remote_addr, **({"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for else {})}
+
+    # when it signs in
+    response = client.post(LOGIN, {"username": STAFF_EMAIL, "password": PASSWORD}, **headers)
+
+    # then the token request carried the client's address for the auth service's failure limits
+    assert response.status_code == 302
+    assert auth_service.token_forwarded_for == [sent]
+
+
 def test_signing_in_again_reuses_the_local_user(client, auth_service):
     account(auth_service)
     sign_in(client)
