@@ -65,12 +65,13 @@ def _pg_env(config: dict) -> dict[str, str]:
 
 
 def _pg_target(config: dict) -> list[str]:
-    return [
-        "--host", config.get("HOST") or "127.0.0.1",
-        "--port", str(config.get("PORT") or 5432),
-        "--username", config["USER"],
-        "--dbname", config["NAME"],
-    ]  # fmt: skip
+    # A URL without a host or port leaves them to libpq (PGHOST, PGPORT, the local socket), as
+    # it does for the service's own connection: pg_dump then reads the database the service uses.
+    where = [
+        *(["--host", str(config["HOST"])] if config.get("HOST") else []),
+        *(["--port", str(config["PORT"])] if config.get("PORT") else []),
+    ]
+    return [*where, "--username", config["USER"], "--dbname", config["NAME"]]
 
 
 def backup_service(service: Service, folder: Path) -> dict:

@@ -207,3 +207,18 @@ def test_a_sqlite_restore_into_a_var_dir_no_service_uses_is_refused(embedded_mov
     with pytest.raises(SystemExit, match=r"no database at .*--force"):
         backups.restore(folder, [SERVICES["movie"]])
     assert not (tmp_path / "elsewhere" / "movie" / "db.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "where"),
+    [
+        ("db.internal", 6543, ["--host", "db.internal", "--port", "6543"]),
+        # No host or port in the URL: libpq's defaults (PGHOST, PGPORT, the socket), as Django's.
+        ("", "", []),
+        ("", 6543, ["--port", "6543"]),
+    ],
+)
+def test_pg_dump_and_pg_restore_connect_where_the_service_connects(host, port, where):
+    config = {"HOST": host, "PORT": port, "USER": "booking_user", "NAME": "bookings_db"}
+
+    assert backups._pg_target(config) == [*where, "--username", "booking_user", "--dbname", "bookings_db"]
