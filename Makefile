@@ -8,7 +8,10 @@ BENCH_STAMP := $(VENV)/.installed-bench
 .PHONY: up test venv lint check provision clean bench
 
 $(STAMP): requirements/base.txt requirements/test.txt $(wildcard requirements/*.txt)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	@# A .venv whose interpreter is gone or older than 3.11 (an earlier clone, a moved Python) is
+	@# made again: installing into it would fail on every run, or half-work.
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
+		{ rm -rf $(VENV); $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements/test.txt
 	@touch $(STAMP)
