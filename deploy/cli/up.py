@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -28,7 +29,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--gateway", action="store_true", help="also run NGINX in front on 127.0.0.1:8000")
     parser.add_argument("--host", default="127.0.0.1", help="address the web servers bind to")
     parser.add_argument(
-        "--port-offset", type=int, default=0, help="add this to every port (a second copy beside a running one)"
+        "--port-offset", type=int, default=0, help="add this to every port (a second copy, in a VAR_DIR of its own)"
     )
 
 
@@ -70,6 +71,24 @@ def ports_taken(services, port_offset: int, *, gateway: bool) -> list[int]:
     return taken
 
 
+def claim_var_dir():
+    """An open file holding ``VAR_DIR``'s lock, or None while another ``up`` holds it.
+
+    Two copies in one ``VAR_DIR`` (a second one with ``--port-offset``) would share its SQLite
+    databases, file broker and run files: the second wiped the first's metrics files and took
+    its control sockets and gateway pid file. The lock goes with its process, however it ends.
+    """
+    run_dir = var_dir() / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handle = (run_dir / "up.lock").open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
 def run(args) -> int:
     services = system.select(args.only)
     if taken := ports_taken(services, args.port_offset, gateway=args.gateway):
@@ -80,6 +99,20 @@ def run(args) -> int:
             flush=True,
         )
         return 2
+    claim = claim_var_dir()
+    if claim is None:
+        print(
+            f"manage_all.py up: another `up` runs in {var_dir()}; a second copy needs a VAR_DIR of its own "
+            "(VAR_DIR=/tmp/second ./manage_all.py up --port-offset 100)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
+    with claim:
+        return _run_claimed(args, services)
+
+
+def _run_claimed(args, services) -> int:
     if args.gateway and (problem := _gateway_missing()):
         print(f"manage_all.py up --gateway: {problem}", file=sys.stderr, flush=True)
         return 2

@@ -219,6 +219,27 @@ def test_up_refuses_ports_something_already_listens_on(tmp_path):
     assert "migrating" not in output
 
 
+def test_a_second_up_in_the_same_var_dir_is_refused_whatever_its_ports(tmp_path):
+    import fcntl
+
+    # given a VAR_DIR another `up` holds (its lock, as a running copy has it)
+    (tmp_path / "run").mkdir()
+    with (tmp_path / "run" / "up.lock").open("a") as first:
+        fcntl.flock(first, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+        # when a second copy starts there on ports of its own
+        log_path = tmp_path / "up.log"
+        up = start_up(["--only", "movie", "--no-workers", "--port-offset", "320"], tmp_path, log_path)
+        code = up.wait(timeout=60)
+
+    # then it refuses before migrating or starting anything, and says what to do instead
+    output = log_path.read_text()
+    assert code == 2, output
+    assert f"another `up` runs in {tmp_path}; a second copy needs a VAR_DIR of its own" in output
+    assert "migrating" not in output
+    assert not answers(SERVICES["movie"].port + 320)
+
+
 def test_a_test_suite_that_does_not_exist_is_refused_not_counted_as_passing():
     result = subprocess.run(
         [sys.executable, "manage_all.py", "test", "--only", "bookings"],
