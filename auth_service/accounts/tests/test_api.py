@@ -110,6 +110,27 @@ def test_register_requires_email_and_password():
     assert User.objects.count() == 0
 
 
+@pytest.mark.parametrize("email", ["bob@müller.de", "bob@例え.jp", "a" * 64 + "@example.com"])
+def test_addresses_django_accepts_register_and_reach_the_event(email):
+    # given an address with a domain in another script, or the longest deliverable mailbox
+    response = APIClient().post(REGISTER, {"email": email, "password": PASSWORD, "full_name": "Bob"}, format="json")
+
+    # then the account is made and the notification service hears of it
+    assert response.status_code == 201, response.content
+    assert [(event["type"], event["data"]["email"]) for event in published()] == [(types.USER_REGISTERED, email)]
+
+
+def test_a_mailbox_longer_than_64_characters_is_a_400_naming_email_not_a_500():
+    response = APIClient().post(
+        REGISTER, {"email": "a" * 65 + "@example.com", "password": PASSWORD, "full_name": ""}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"email": ["The part before the @ is at most 64 characters."]}
+    assert User.objects.count() == 0
+    assert published() == []
+
+
 # --- token -----------------------------------------------------------------------------------
 
 
@@ -313,6 +334,27 @@ def test_patch_me_with_an_invalid_email_is_400():
     assert response.status_code == 400
     assert response.json() == {"email": ["Enter a valid email address."]}
     assert published() == []
+
+
+@pytest.mark.parametrize(
+    ("email", "status"),
+    [("bob@müller.de", 200), ("a" * 65 + "@example.com", 400)],
+    ids=["international-domain", "mailbox-too-long"],
+)
+def test_patch_me_to_any_address_django_accepts_is_saved_and_a_longer_mailbox_is_a_400(email, status):
+    user = UserFactory(email="mine@example.com")
+
+    response = authenticated_client(user_id=user.id).patch(ME, {"email": email}, format="json")
+
+    assert response.status_code == status, response.content
+    user.refresh_from_db()
+    if status == 200:
+        assert user.email == email
+        assert [event["data"]["email"] for event in published()] == [email]
+    else:
+        assert response.json() == {"email": ["The part before the @ is at most 64 characters."]}
+        assert user.email == "mine@example.com"
+        assert published() == []
 
 
 def test_patch_me_without_changes_publishes_nothing():
