@@ -62,6 +62,10 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
 
 @transaction.atomic
 def user_update(*, user: User, email: str | None = None, full_name: str | None = None) -> User:
+    # The row as it is now, locked: the event carries the whole profile, and one built from the
+    # caller's copy (read before a concurrent PATCH committed) would give the notification
+    # service the old email back.
+    user = User.objects.select_for_update().get(pk=user.pk)
     changed = []
     if email is not None:
         email = _normalize_email(email)

@@ -357,6 +357,24 @@ def test_patch_me_to_any_address_django_accepts_is_saved_and_a_longer_mailbox_is
         assert published() == []
 
 
+def test_a_change_made_from_a_stale_copy_publishes_the_profile_as_it_is_now():
+    # given a copy of the user read before another request changed the email
+    from auth_service.accounts import services
+
+    user = UserFactory(email="old@example.com", full_name="Old")
+    stale = User.objects.get(pk=user.pk)
+    services.user_update(user=user, email="new@example.com")
+
+    # when the name is changed through the stale copy
+    services.user_update(user=stale, full_name="New Name")
+
+    # then its event carries the new email too, which the notification service keeps
+    assert [(event["data"]["email"], event["data"]["full_name"]) for event in published()] == [
+        ("new@example.com", "Old"),
+        ("new@example.com", "New Name"),
+    ]
+
+
 def test_patch_me_without_changes_publishes_nothing():
     user = UserFactory(full_name="Same")
 

@@ -65,3 +65,34 @@ def test_concurrent_registrations_of_one_email_create_one_user(settings):
 
     assert sorted(statuses) == [201] + [400] * 5
     assert User.objects.filter(email__iexact="race@example.com").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_profile_changes_each_publish_the_profile_as_committed(settings):
+    # given a user changing their email and their name at the same time, from many clients
+    from common.auth.testing import authenticated_client
+    from common.events.testing import published
+
+    require_postgres_database(settings)
+    user = UserFactory(email="old@example.com", full_name="Old")
+    changes = [{"email": f"new{n}@example.com"} if n % 2 else {"full_name": f"Name {n}"} for n in range(8)]
+    pending = list(changes)
+    lock = threading.Lock()
+
+    def patch():
+        with lock:
+            body = pending.pop()
+        return authenticated_client(user_id=user.id, email=user.email).patch("/api/auth/me/", body, format="json")
+
+    # when they all land
+    statuses = _in_threads(len(changes), lambda: patch().status_code)
+
+    # then the last event (in the order they were committed) is the profile the database holds:
+    # one built from a copy read before another PATCH committed would give the old email back
+    assert statuses == [200] * len(changes)
+    user.refresh_from_db()
+    events = published("auth.user.updated")
+    assert len(events) == len(changes)
+    assert (events[-1]["data"]["email"], events[-1]["data"]["full_name"]) == (user.email, user.full_name)
+    assert user.email != "old@example.com"
+    assert user.full_name != "Old"
