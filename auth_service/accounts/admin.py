@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 
 from . import services
 from .admin_login import LimitedAdminAuthenticationForm
@@ -21,10 +21,25 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
+class PasswordResetForm(AdminPasswordChangeForm):
+    """A password set by staff ends the user's sessions, as deactivating does.
+
+    Staff reset a password when an account is feared compromised; Django's view saves this form
+    and never calls ``save_model``, so a stolen refresh token kept rotating for ever.
+    """
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            services.user_refresh_tokens_revoke(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
+    change_password_form = PasswordResetForm
     list_display = ("email", "full_name", "is_staff", "is_active", "date_joined")
     list_filter = ("is_staff", "is_active", "is_superuser", "date_joined")
     search_fields = ("email", "full_name", "id")

@@ -123,6 +123,28 @@ def test_unticking_is_active_in_the_admin_form_revokes_tokens(admin_client):
     assert [event["data"]["is_active"] for event in published(types.USER_UPDATED)] == [False]
 
 
+@pytest.mark.parametrize("usable", ["true", "false"], ids=["new-password", "password-sign-in-disabled"])
+def test_a_password_set_in_the_admin_ends_the_users_sessions(admin_client, usable):
+    # given a user signed in twice, and another user signed in
+    user = UserFactory()
+    tokens = refresh_tokens_of(user)
+    other_token = refresh_tokens_of(UserFactory(), count=1)[0]
+
+    # when staff set a new password (or turn password sign-in off) in the admin
+    button = "set-password" if usable == "true" else "unset-password"  # Django's view wants the matching one
+    response = admin_client.post(
+        f"{ADMIN}{user.id}/password/",
+        {"usable_password": usable, "password1": "N3w-Secret-Phrase!", "password2": "N3w-Secret-Phrase!", button: ""},
+    )
+
+    # then the user's refresh tokens no longer work, and nobody else's changed
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    user.refresh_from_db()
+    assert user.has_usable_password() is (usable == "true")
+    assert [refresh_status(token) for token in tokens] == [401, 401]
+    assert refresh_status(other_token) == 200
+
+
 def test_admin_creates_a_user_and_publishes_registered(admin_client):
     response = admin_client.post(
         f"{ADMIN}add/",
