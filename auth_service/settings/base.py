@@ -19,6 +19,14 @@ globals().update(
 AUTH_USER_MODEL = "accounts.User"
 # The auth service is where passwords live: its own admin signs in against its own users.
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Django's similarity check looks at username, first_name, last_name and email; this user model
+# has a full_name instead, so a password equal to the user's name passed.
+AUTH_PASSWORD_VALIDATORS = [
+    {**validator, "OPTIONS": {"user_attributes": ("email", "full_name")}}
+    if validator["NAME"].endswith(".UserAttributeSimilarityValidator")
+    else validator
+    for validator in AUTH_PASSWORD_VALIDATORS  # noqa: F821 - from build_settings above
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -102,6 +102,19 @@ def test_register_rejects_a_weak_password_with_the_validators_messages():
     assert published() == []
 
 
+def test_register_refuses_a_password_that_is_the_users_own_name():
+    response = APIClient().post(
+        REGISTER,
+        {"email": "jw@example.com", "password": "Jonathan Whitaker", "full_name": "Jonathan Whitaker"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"password": ["The password is too similar to the full name."]}
+    assert User.objects.count() == 0
+    assert published() == []
+
+
 def test_register_requires_email_and_password():
     response = APIClient().post(REGISTER, {"email": "not-an-email"}, format="json")
 
