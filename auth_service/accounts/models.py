@@ -28,7 +28,10 @@ class UserManager(BaseUserManager):
 
     def get_by_natural_key(self, username):
         # Django's ModelBackend and admin login: "Alice@Example.com" finds alice@example.com.
-        return self.get(email__iexact=username)
+        # Compared as the unique constraint and the sign-in limits' account key do (lower case):
+        # iexact is UPPER() on PostgreSQL, where "alice" spelt with a dotless i is alice, and each
+        # spelling had a failure counter of its own (2^n for n letters i or s).
+        return self.alias(email_lower=Lower("email")).get(email_lower=str(username).lower())
 
     def create_user(self, email: str, password: str | None = None, **fields):
         user = self.model(email=self.normalize_email(email), **fields)

@@ -64,6 +64,27 @@ def test_the_account_limit_applies_whatever_the_case_of_the_email(limits):
     assert login_limits.failure_count(email=user.email) == 4
 
 
+@pytest.mark.parametrize(
+    ("email", "look_alike"),
+    [("alice@example.com", "al\u0131ce@example.com"), ("sam@example.com", "\u017fam@example.com")],
+)
+def test_an_address_that_only_upper_cases_like_the_account_is_another_account(limits, settings, email, look_alike):
+    # given an account with its failure limit used up (PostgreSQL's UPPER() makes a dotless i an I,
+    # a long s an S)
+    from common.testing.infrastructure import require_postgres_database
+
+    require_postgres_database(settings)
+    UserFactory(email=email)
+    assert [sign_in(email, "wrong").status_code for _ in range(3)] == [401, 401, 401]
+
+    # when the same guesses come with a spelling that Python lowers differently
+    response = sign_in(look_alike, PASSWORD, address="10.0.0.2")
+
+    # then it names no account: the spelling's own counter cannot open a second budget of guesses
+    assert response.status_code == 401
+    assert OutstandingToken.objects.count() == 0
+
+
 def test_the_account_limit_applies_from_every_address(limits):
     user = UserFactory()
     for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
