@@ -92,18 +92,20 @@ class ShowtimeAdmin(admin.ModelAdmin):
         return f"{showtime.starts_at.astimezone(cinema.tzinfo):%a %d %b %H:%M} ({cinema.timezone})"
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.is_scheduled:
-            return [*self.readonly_fields, "movie", "screen", "starts_at", "prices", "currency"]
+        # A cancelled or started showtime can no longer change (the service refuses it), so its
+        # page shows it without a form to edit.
+        if obj is not None and (not obj.is_scheduled or obj.starts_at <= timezone.now()):
+            return [*self.readonly_fields, *services.UPDATABLE_FIELDS]
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in ("movie", "screen", "starts_at", "prices", "currency")}
-        if change:
-            saved = services.showtime_update(
-                showtime=obj, data={name: value for name, value in data.items() if name in form.changed_data}
-            )
-        else:
+        data = {name: form.cleaned_data[name] for name in services.UPDATABLE_FIELDS if name in form.cleaned_data}
+        if not change:
             saved = services.showtime_create(**data)
+        elif changed := {name: value for name, value in data.items() if name in form.changed_data}:
+            saved = services.showtime_update(showtime=obj, data=changed)
+        else:
+            return  # "Save" without a change (or on a read-only page): nothing to tell bookings
         obj.__dict__.update(saved.__dict__)  # the admin logs and redirects with obj
 
     def get_actions(self, request):

@@ -180,3 +180,52 @@ def test_renaming_a_movie_in_the_admin_republishes(admin_client):
 
     assert response.status_code == 302
     assert [event["data"]["movie_title"] for event in published()] == ["New"]
+
+
+def change_form(showtime, **overrides):
+    """What the admin's change page posts for ``showtime`` (its editable fields as they are)."""
+    return {
+        "movie": str(showtime.movie_id),
+        "screen": str(showtime.screen_id),
+        "starts_at_0": showtime.starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": showtime.starts_at.strftime("%H:%M:%S"),
+        "prices": json.dumps(showtime.prices),
+        "currency": showtime.currency,
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "starts_in_hours"), [("cancelled", 30), ("scheduled", -1)], ids=["cancelled", "started"]
+)
+def test_saving_a_showtime_that_can_no_longer_change_changes_nothing_and_is_no_500(
+    admin_client, status, starts_in_hours
+):
+    # given a showtime the service no longer lets change, its page showing it read-only
+    showtime = ShowtimeFactory(starts_at=upcoming(starts_in_hours), status=status, prices={"standard": "10.00"})
+    page = admin_client.get(f"/admin/movies/showtimes/showtime/{showtime.id}/change/")
+    assert page.status_code == 200
+    assert 'name="prices"' not in page.content.decode()
+
+    # when staff press Save (a stale page still posting a new price)
+    response = admin_client.post(
+        f"/admin/movies/showtimes/showtime/{showtime.id}/change/",
+        change_form(showtime, prices=json.dumps({"standard": "99.00"})),
+    )
+
+    # then the admin goes back to the list, and nothing changed or was published
+    assert response.status_code == 302
+    showtime.refresh_from_db()
+    assert (showtime.prices, showtime.version) == ({"standard": "10.00"}, 1)
+    assert published() == []
+
+
+def test_saving_an_upcoming_showtime_unchanged_publishes_nothing(admin_client):
+    showtime = ShowtimeFactory(starts_at=upcoming(), prices={"standard": "10.00"})
+
+    response = admin_client.post(f"/admin/movies/showtimes/showtime/{showtime.id}/change/", change_form(showtime))
+
+    assert response.status_code == 302
+    showtime.refresh_from_db()
+    assert showtime.version == 1
+    assert published() == []
