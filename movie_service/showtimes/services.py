@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +27,7 @@ DEFAULT_CANCEL_REASON = "Cancelled by the cinema."
 OVERLAP_MESSAGE = "This showtime overlaps another scheduled showtime on the same screen ({other})."
 # Fields of a showtime a staff member may change; each of them matters to bookings.
 UPDATABLE_FIELDS = ("movie", "screen", "starts_at", "prices", "currency")
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
 
 def cleaning_buffer() -> dt.timedelta:
@@ -39,6 +41,10 @@ def showtime_end(*, movie: Movie, starts_at: dt.datetime) -> dt.datetime:
 def normalise_prices(prices: Any, *, screen: Screen, currency: str) -> dict[str, str]:
     """``{category: "12.50"}`` for exactly the seat categories of ``screen``, in amounts the
     payment service can charge in ``currency`` (whole yen, at most two decimals of a euro)."""
+    if not CURRENCY_CODE.fullmatch(currency or ""):
+        # The API's serializer checks it too; the admin's form did not, and the event's schema
+        # then refused "gbp" with a 500.
+        raise ValidationError({"currency": ["An ISO 4217 code such as GBP."]})
     if not isinstance(prices, dict) or not prices:
         raise ValidationError({"prices": ["Give a price for each seat category of the screen."]})
     normalised: dict[str, str] = {}

@@ -229,3 +229,26 @@ def test_saving_an_upcoming_showtime_unchanged_publishes_nothing(admin_client):
     showtime.refresh_from_db()
     assert showtime.version == 1
     assert published() == []
+
+
+@pytest.mark.parametrize("currency", ["gbp", "EU"])
+def test_a_currency_that_is_not_an_iso_code_is_a_form_error_not_a_500(admin_client, currency):
+    movie, screen = MovieFactory(), ScreenFactory()
+    starts = upcoming()
+
+    response = admin_client.post(
+        "/admin/movies/showtimes/showtime/add/",
+        {
+            "movie": str(movie.id),
+            "screen": str(screen.id),
+            "starts_at_0": starts.strftime("%Y-%m-%d"),
+            "starts_at_1": starts.strftime("%H:%M:%S"),
+            "prices": json.dumps({"standard": "10"}),
+            "currency": currency,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "An ISO 4217 code such as GBP." in response.content.decode()
+    assert Showtime.objects.count() == 0
+    assert published() == []
