@@ -1,10 +1,28 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from common.api.exceptions import Conflict
+from movie_service.showtimes.services import require_duration_fits
 
 from . import services
 from .models import Genre, Movie
+
+
+class MovieForm(forms.ModelForm):
+    """A longer film that would make its upcoming showtimes overlap is a form error."""
+
+    def clean(self):
+        cleaned = super().clean()
+        duration = cleaned.get("duration_minutes")
+        if self.instance.pk and duration and "duration_minutes" in self.changed_data:
+            try:
+                require_duration_fits(movie=self.instance, duration_minutes=duration)
+            except ValidationError as error:
+                for field, messages_ in error.message_dict.items():
+                    self.add_error(field, messages_)
+        return cleaned
 
 
 @admin.register(Genre)
@@ -18,6 +36,7 @@ class GenreAdmin(admin.ModelAdmin):
 class MovieAdmin(admin.ModelAdmin):
     """Saves go through the services, so showtimes are republished when the title or length changes."""
 
+    form = MovieForm
     list_display = ["title", "duration_minutes", "age_rating", "release_date", "genre_names"]
     list_filter = ["genres", "age_rating"]
     search_fields = ["title", "synopsis"]

@@ -217,6 +217,30 @@ def upcoming_showtimes(queryset: QuerySet[Showtime] | None = None) -> QuerySet[S
     return showtimes.filter(status=Showtime.Status.SCHEDULED, starts_at__gt=timezone.now())
 
 
+def _require_end_fits(showtime: Showtime, ends_at: dt.datetime) -> None:
+    try:
+        check_no_overlap(screen=showtime.screen, starts_at=showtime.starts_at, ends_at=ends_at, exclude_id=showtime.pk)
+    except ValidationError:
+        raise ValidationError(
+            {
+                "duration_minutes": [
+                    f"The longer film would overlap the next showtime on {showtime.screen} after "
+                    f"{showtime.starts_at:%Y-%m-%d %H:%M} UTC; move that showtime first."
+                ]
+            }
+        ) from None
+
+
+def require_duration_fits(*, movie: Movie, duration_minutes: int) -> None:
+    """Before a form saves a new length: the check ``showtimes_republish`` makes under its locks.
+
+    The admin's form shows it as a field error; raised from inside the save it was a 500.
+    """
+    length = dt.timedelta(minutes=duration_minutes) + cleaning_buffer()
+    for showtime in upcoming_showtimes(movie.showtimes.all()).select_related("screen").order_by("starts_at"):
+        _require_end_fits(showtime, showtime.starts_at + length)
+
+
 @transaction.atomic
 def showtimes_republish(*, showtimes: QuerySet[Showtime], recompute_ends: bool = False) -> int:
     """After a change to a movie, cinema or screen: one new version and event per upcoming showtime.
@@ -235,22 +259,7 @@ def showtimes_republish(*, showtimes: QuerySet[Showtime], recompute_ends: bool =
         fields = ["version", "updated_at"]
         if recompute_ends:
             showtime.ends_at = showtime_end(movie=showtime.movie, starts_at=showtime.starts_at)
-            try:
-                check_no_overlap(
-                    screen=showtime.screen,
-                    starts_at=showtime.starts_at,
-                    ends_at=showtime.ends_at,
-                    exclude_id=showtime.pk,
-                )
-            except ValidationError:
-                raise ValidationError(
-                    {
-                        "duration_minutes": [
-                            f"The longer film would overlap the next showtime on {showtime.screen} after "
-                            f"{showtime.starts_at:%Y-%m-%d %H:%M} UTC; move that showtime first."
-                        ]
-                    }
-                ) from None
+            _require_end_fits(showtime, showtime.ends_at)
             fields.append("ends_at")
         showtime.version += 1
         try:

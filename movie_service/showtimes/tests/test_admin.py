@@ -252,3 +252,23 @@ def test_a_currency_that_is_not_an_iso_code_is_a_form_error_not_a_500(admin_clie
     assert "An ISO 4217 code such as GBP." in response.content.decode()
     assert Showtime.objects.count() == 0
     assert published() == []
+
+
+def test_a_longer_film_that_would_overlap_its_next_showtime_is_a_form_error_not_a_500(admin_client):
+    # given two back-to-back showtimes of a 100-minute film on one screen
+    movie = MovieFactory(title="Long", duration_minutes=100)
+    first = ShowtimeFactory(movie=movie, starts_at=upcoming())
+    ShowtimeFactory(movie=movie, screen=first.screen, starts_at=first.ends_at + dt.timedelta(minutes=5))
+
+    # when staff make the film half an hour longer
+    response = admin_client.post(
+        f"/admin/movies/movies/movie/{movie.id}/change/",
+        {"title": "Long", "synopsis": "", "duration_minutes": "130", "age_rating": "PG", "poster_url": ""},
+    )
+
+    # then the form says why, and nothing changed or was published
+    assert response.status_code == 200
+    assert "The longer film would overlap the next showtime" in response.content.decode()
+    movie.refresh_from_db()
+    assert movie.duration_minutes == 100
+    assert published() == []
