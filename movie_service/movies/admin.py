@@ -31,6 +31,15 @@ class GenreAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def save_model(self, request, obj, form, change):
+        services.genre_save(genre=obj)
+
+    def delete_model(self, request, obj):
+        services.genres_delete(genres=[obj])
+
+    def delete_queryset(self, request, queryset):
+        services.genres_delete(genres=list(queryset))
+
 
 @admin.register(Movie)
 class MovieAdmin(admin.ModelAdmin):

@@ -30,6 +30,21 @@ def genre_get_or_create(*, name: str) -> Genre:
     return genre
 
 
+@transaction.atomic
+def genre_save(*, genre: Genre) -> Genre:
+    """The admin's create or rename: movie pages embed genre names, so cached copies go."""
+    genre.save()
+    invalidate_on_commit()
+    return genre
+
+
+@transaction.atomic
+def genres_delete(*, genres: Iterable[Genre]) -> None:
+    for genre in genres:
+        genre.delete()
+    invalidate_on_commit()
+
+
 def _genres(names: Iterable[str]) -> list[Genre]:
     return [genre_get_or_create(name=name) for name in dict.fromkeys(names) if name.strip()]
 

@@ -4,7 +4,6 @@ import datetime as dt
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from common.events import types
@@ -17,16 +16,6 @@ from movie_service.showtimes.models import Showtime
 from movie_service.showtimes.tests.factories import ShowtimeFactory
 
 pytestmark = pytest.mark.django_db
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-@pytest.fixture
-def admin_client(client, settings):
-    settings.AUTHENTICATION_BACKENDS = [MODEL_BACKEND]
-    user = get_user_model().objects.create_superuser("admin", "admin@example.com", "pw")
-    client.force_login(user, backend=MODEL_BACKEND)
-    return client
 
 
 def upcoming(hours: int = 30) -> dt.datetime:

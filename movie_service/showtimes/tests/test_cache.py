@@ -117,3 +117,31 @@ def test_with_redis_unreachable_reads_and_writes_still_work(django_capture_on_co
     assert (list_response.status_code, detail_response.status_code, write.status_code) == (200, 200, 200)
     assert list_response.json()["results"][0]["title"] == "Arrival"
     assert after.json()["title"] == "Arrival (2016)"
+
+
+@pytest.mark.parametrize("change", ["rename", "delete"])
+def test_a_genre_changed_in_the_admin_is_visible_at_once_in_cached_movie_pages(
+    admin_client, django_capture_on_commit_callbacks, change
+):
+    # given a movie page cached with its genre
+    from movie_service.movies.models import Genre
+
+    genre = Genre.objects.create(name="Drama", slug="drama")
+    movie = MovieFactory()
+    movie.genres.set([genre])
+    client = APIClient()
+    assert [g["name"] for g in client.get(f"/api/movies/{movie.id}/").json()["genres"]] == ["Drama"]
+
+    # when staff rename or delete the genre in the admin
+    with django_capture_on_commit_callbacks(execute=True):
+        if change == "rename":
+            response = admin_client.post(
+                f"/admin/movies/movies/genre/{genre.id}/change/", {"name": "Period drama", "slug": "period-drama"}
+            )
+        else:
+            response = admin_client.post(f"/admin/movies/movies/genre/{genre.id}/delete/", {"post": "yes"})
+
+    # then the next read shows it
+    assert response.status_code == 302
+    expected = ["Period drama"] if change == "rename" else []
+    assert [g["name"] for g in client.get(f"/api/movies/{movie.id}/").json()["genres"]] == expected
