@@ -27,8 +27,9 @@ class SeatCategory:
     CHOICES = [(value, value.capitalize()) for value in ALL]
 
 
-# Every showtime event carries the whole seat list, and an event's data is capped at 8 KiB
-# (common.events.catalogue.MAX_DATA_BYTES): 150 seats keep a snapshot well under it.
+# Every showtime event carries the whole seat list, and an event's data is capped at 16 KiB
+# (common.events.catalogue.MAX_DATA_BYTES): 150 seats keep a snapshot under it whatever the
+# names (test_the_largest_showtime_a_screen_allows_is_published).
 MAX_SEATS = 150
 MAX_ROWS = 30
 MAX_PLACES_PER_ROW = 40

@@ -237,6 +237,31 @@ def test_staff_creates_a_showtime_and_one_event_is_published(staff, screen, sett
     assert events[0]["producer"] == "movie"
 
 
+def test_the_largest_showtime_a_screen_allows_is_published_whatever_the_script_of_its_names(staff):
+    # given a screen of the most seats with the longest labels, and every name at its longest
+    # in characters sent as 12 bytes each (the event is JSON with \\u escapes)
+    import zoneinfo
+
+    longest = "\N{CLAPPER BOARD}"
+    rows = [chr(ord("A") + index) for index in range(26)] + ["AA", "AB", "AC", "AD"]
+    layout = [{"row": row, "seats": [{"number": n, "category": "accessible"} for n in range(95, 100)]} for row in rows]
+    cinema = CinemaFactory(
+        name=longest * 200, city=longest * 100, timezone=max(zoneinfo.available_timezones(), key=len)
+    )
+    screen = ScreenFactory(cinema=cinema, name=longest * 100, layout=layout)
+    movie = MovieFactory(title=longest * 200)
+
+    # when staff schedule it, and rename its cinema afterwards (which republishes it)
+    response = staff.post(
+        LIST_URL, create_body(movie, screen, future(), prices={"accessible": "999999.99"}), format="json"
+    )
+    renamed = staff.patch(f"/api/movies/cinemas/{cinema.id}/", {"name": "\N{FILM FRAMES}" * 200}, format="json")
+
+    # then both are published, each snapshot with its 150 seats
+    assert (response.status_code, renamed.status_code) == (201, 200), (response.content, renamed.content)
+    assert [len(event["data"]["seats"]) for event in published(types.SHOWTIME_PUBLISHED)] == [150, 150]
+
+
 def test_overlapping_showtime_is_400_and_nothing_is_published(staff, screen):
     # given: 120 min + 15 min buffer from 18:00 → 20:15
     movie = MovieFactory(duration_minutes=120)
