@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from rest_framework.exceptions import APIException
 
+from common.admin import SystemRowsAdmin
+
 from . import services
 from .models import Booking, BookingSeat, BookingTransition, ShowtimeReplica
 
@@ -26,7 +28,7 @@ class TimelineInline(admin.TabularInline):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(SystemRowsAdmin):
     list_display = [
         "reference",
         "status",
@@ -46,12 +48,6 @@ class BookingAdmin(admin.ModelAdmin):
     inlines = [BookingSeatInline, TimelineInline]
     actions = ["cancel_bookings"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.action(description="Cancel the selected bookings (seats released, paid ones refunded)")
     def cancel_bookings(self, request, queryset):
         cancelled = 0
@@ -65,11 +61,11 @@ class BookingAdmin(admin.ModelAdmin):
 
 
 @admin.register(ShowtimeReplica)
-class ShowtimeReplicaAdmin(admin.ModelAdmin):
+class ShowtimeReplicaAdmin(SystemRowsAdmin):
+    """The movie service's showtimes as events left them. A replica deleted by hand came back as
+    scheduled from a late snapshot, even one that had been cancelled."""
+
     list_display = ["id", "movie_title", "cinema_name", "screen_name", "starts_at", "status", "version"]
     list_filter = ["status", "cinema_name"]
     search_fields = ["=id", "movie_title", "cinema_name"]
     readonly_fields = [field.name for field in ShowtimeReplica._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

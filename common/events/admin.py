@@ -33,6 +33,11 @@ class OutboxEventAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The replay action needs it on the list; a row's own page stays read-only, since its
+        # Save would write the row back as read over the relay's update (sent back to pending).
+        return obj is None and super().has_change_permission(request)
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 

@@ -1,11 +1,13 @@
 from django.contrib import admin, messages
 
+from common.admin import SystemRowsAdmin
+
 from . import services
 from .models import Contact, Notification, Ticket
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(SystemRowsAdmin):
     list_display = ["created_at", "kind", "recipient", "user_id", "subject", "status", "attempts", "sent_at"]
     list_filter = ["kind", "status"]
     search_fields = ["recipient", "=user_id", "=booking_id", "subject"]
@@ -34,9 +36,6 @@ class NotificationAdmin(admin.ModelAdmin):
         "read_at",
     ]
 
-    def has_add_permission(self, request):
-        return False
-
     @admin.action(description="Send the selected notifications again")
     def resend(self, request, queryset):
         ids = list(queryset.values_list("id", flat=True))
@@ -46,21 +45,15 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(SystemRowsAdmin):
     list_display = ["email", "full_name", "user_id", "updated_at"]
     search_fields = ["email", "full_name", "=user_id"]
     readonly_fields = ["user_id", "email", "full_name", "updated_at"]
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(SystemRowsAdmin):
     list_display = ["reference", "movie_title", "cinema_name", "starts_at", "user_id", "cancelled_at"]
     list_filter = ["cancelled_at"]
     search_fields = ["reference", "=booking_id", "=user_id", "movie_title"]
     readonly_fields = [field.name for field in Ticket._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

@@ -1,24 +1,13 @@
 from django.contrib import admin, messages
 
+from common.admin import SystemRowsAdmin
+
 from .models import Payment, ProviderWebhookEvent, SimulatedCharge, SimulatedRefund
 from .services import payment_refund_request
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the system only: shown, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(SystemRowsAdmin):
     list_display = [
         "id",
         "booking_id",
@@ -56,14 +45,14 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ProviderWebhookEvent)
-class ProviderWebhookEventAdmin(ReadOnlyAdmin):
+class ProviderWebhookEventAdmin(SystemRowsAdmin):
     list_display = ["provider_event_id", "type", "outcome", "received_at"]
     list_filter = ["type", "outcome"]
     search_fields = ["provider_event_id"]
 
 
 @admin.register(SimulatedCharge)
-class SimulatedChargeAdmin(ReadOnlyAdmin):
+class SimulatedChargeAdmin(SystemRowsAdmin):
     list_display = [
         "id",
         "idempotency_key",
@@ -79,6 +68,6 @@ class SimulatedChargeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SimulatedRefund)
-class SimulatedRefundAdmin(ReadOnlyAdmin):
+class SimulatedRefundAdmin(SystemRowsAdmin):
     list_display = ["id", "idempotency_key", "charge_id", "amount_minor", "created_at"]
     search_fields = ["id", "idempotency_key", "charge_id"]

@@ -78,3 +78,23 @@ def test_the_cancel_action_goes_through_the_service(staff):
     booking.refresh_from_db()
     assert (booking.status, booking.cancel_reason) == ("cancelled", "user_cancelled")
     assert [event["data"]["booking_id"] for event in published(types.BOOKING_CANCELLED)] == [str(booking.id)]
+
+
+@pytest.mark.parametrize("model", ["booking", "showtimereplica"])
+def test_bookings_and_replicas_are_shown_but_neither_saved_nor_deleted_by_hand(staff, model):
+    # given a confirmed booking and its showtime's replica
+    booking = make_booking(seats=["A1"])
+    Booking.objects.filter(pk=booking.pk).update(status=Booking.Status.CONFIRMED)
+    row = booking if model == "booking" else booking.showtime
+    base = f"/admin/bookings/bookings/{model}/{row.pk}/"
+    assert staff.get(f"{base}change/").status_code == 200
+
+    # when staff press Save on its page (a stale read written back), or delete it
+    saved = staff.post(f"{base}change/", {})
+    deleted = staff.post(f"{base}delete/", {"post": "yes"})
+
+    # then both are refused, and the booking is still confirmed with its replica
+    assert (saved.status_code, deleted.status_code) == (403, 403)
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    assert type(booking.showtime).objects.filter(pk=booking.showtime_id).exists()

@@ -245,3 +245,22 @@ def test_every_service_schedules_the_prune_hourly():
 
     assert schedule["events.prune"]["task"] == "events.prune"
     assert schedule["events.prune"]["schedule"] == 3600.0
+
+
+def test_an_outbox_rows_page_is_read_only_while_the_list_still_replays(client, settings):
+    # given a sent row, its page open in the admin
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    client.force_login(get_user_model().objects.create_superuser("ops", "ops@example.com", "x"))
+    row = _pending_rows(1)[0]
+    OutboxEvent.objects.filter(position=row.position).update(status=OutboxEvent.Status.SENT, sent_at=timezone.now())
+    page = f"/admin/common/events/outboxevent/{row.position}/change/"
+    assert client.get(page).status_code == 200
+
+    # when staff press Save on it (its Save wrote back the row as read over the relay's update)
+    response = client.post(page, {})
+
+    # then it is refused and the row is as the relay left it; the list's replay is still offered
+    assert response.status_code == 403
+    assert OutboxEvent.objects.get(position=row.position).status == OutboxEvent.Status.SENT
+    listing = client.get("/admin/common/events/outboxevent/")
+    assert "replay" in [name for name, _ in listing.context["action_form"].fields["action"].choices]

@@ -59,3 +59,22 @@ def test_contact_and_ticket_admins_render(admin_client):
         admin_client.get(reverse("admin:notifications_ticket_changelist"), {"q": ticket.reference}).status_code == 200
     )
     assert admin_client.get(reverse("admin:notifications_ticket_change", args=[ticket.id])).status_code == 200
+
+
+@pytest.mark.parametrize("model", ["notification", "contact", "ticket"])
+def test_notifications_contacts_and_tickets_are_shown_but_neither_saved_nor_deleted_by_hand(admin_client, model):
+    # given a contact, their ticket and its e-mail
+    contact = ContactFactory()
+    ticket = TicketFactory(user_id=contact.user_id)
+    rows = {"notification": NotificationFactory(user_id=contact.user_id), "contact": contact, "ticket": ticket}
+    row = rows[model]
+    change = reverse(f"admin:notifications_{model}_change", args=[row.pk])
+    assert admin_client.get(change).status_code == 200
+
+    # when staff press Save on its page, or delete it (a deleted contact silenced the user for good)
+    saved = admin_client.post(change, {})
+    deleted = admin_client.post(reverse(f"admin:notifications_{model}_delete", args=[row.pk]), {"post": "yes"})
+
+    # then both are refused and all three rows are still there
+    assert (saved.status_code, deleted.status_code) == (403, 403)
+    assert all(type(each).objects.filter(pk=each.pk).exists() for each in rows.values())
