@@ -1,9 +1,8 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from common.admin import SystemRowsAdmin
 
 from .models import Payment, ProviderWebhookEvent, SimulatedCharge, SimulatedRefund
-from .services import payment_refund_request
 
 
 @admin.register(Payment)
@@ -23,25 +22,13 @@ class PaymentAdmin(SystemRowsAdmin):
     list_filter = ["status", "refund_requested", "currency", "failure_reason"]
     search_fields = ["booking_id", "id", "user_id", "provider_charge_id"]
     date_hierarchy = "created_at"
-    actions = ["refund"]
+    # No refund of its own: a refund here left the booking confirmed and its seats sold (booking
+    # does not consume payments.payment.refunded). Cancelling the booking in the booking admin
+    # refunds it through the saga.
 
     @admin.display(description="amount")
     def amount(self, payment: Payment) -> str:
         return payment.amount
-
-    @admin.action(description="Refund the selected payments (pending ones once their charge succeeds)")
-    def refund(self, request, queryset):
-        # The same service function as the bookings.booking.cancelled handler.
-        requested = skipped = 0
-        for payment_id in queryset.values_list("id", flat=True):
-            payment = payment_refund_request(payment_id=payment_id)
-            if payment.status in (Payment.Status.PENDING, Payment.Status.SUCCEEDED):
-                requested += 1
-            else:
-                skipped += 1
-        self.message_user(request, f"Refund requested for {requested} payment(s).", messages.SUCCESS)
-        if skipped:
-            self.message_user(request, f"{skipped} failed or refunded payment(s) skipped.", messages.WARNING)
 
 
 @admin.register(ProviderWebhookEvent)

@@ -1,9 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from common.events import types
 from common.events.testing import published
-from payment_service.payments.models import Payment
 
 from .factories import PaymentFactory
 
@@ -27,48 +25,24 @@ def test_changelist_filters_by_status_and_searches_by_booking_id(admin_client):
     assert list(by_booking.context["cl"].result_list) == [wanted]
 
 
-def test_refund_action_uses_the_refund_service(admin_client, enqueued, django_capture_on_commit_callbacks):
-    # given
+def test_the_payment_admin_refunds_nothing_itself_so_no_booking_stays_confirmed_unpaid(
+    admin_client, enqueued, django_capture_on_commit_callbacks
+):
+    # given a paid payment (its booking confirmed: booking does not hear payments.payment.refunded)
     paid = PaymentFactory(status="succeeded", provider_charge_id="ch_1")
-    pending = PaymentFactory()
-    failed = PaymentFactory(status="failed", failure_reason="card_declined")
+    url = reverse("admin:payments_payment_changelist")
 
-    # when
+    # when staff look for a refund action, and post the one that used to be there
+    action_form = admin_client.get(url).context["action_form"]
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(
-            reverse("admin:payments_payment_changelist"),
-            {"action": "refund", "_selected_action": [str(paid.id), str(pending.id), str(failed.id)]},
-            follow=True,
-        )
+        admin_client.post(url, {"action": "refund", "_selected_action": [str(paid.id)]})
 
-    # then
-    assert response.status_code == 200
-    assert [str(m) for m in response.context["messages"]] == [
-        "Refund requested for 2 payment(s).",
-        "1 failed or refunded payment(s) skipped.",
-    ]
-    assert enqueued.calls == [("refund", str(paid.id))]
-    assert set(Payment.objects.filter(refund_requested=True).values_list("id", flat=True)) == {paid.id, pending.id}
-    assert published() == []
-
-
-def test_refund_action_then_the_worker_refunds(admin_client, enqueued, django_capture_on_commit_callbacks):
-    from payment_service.payments.providers.simulated import SimulatedProvider
-
-    charge = SimulatedProvider().charge(
-        amount_minor=2500, currency="EUR", payment_method="pm_card_visa", idempotency_key="charge-admin"
-    )
-    paid = PaymentFactory(status="succeeded", provider_charge_id=charge.charge_id)
-    with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            reverse("admin:payments_payment_changelist"), {"action": "refund", "_selected_action": [str(paid.id)]}
-        )
-
-    enqueued.run()
-
+    # then there is none (a refund goes through cancelling the booking), and nothing was asked of the provider
+    assert action_form is None  # no action at all: neither a refund nor a bulk delete
     paid.refresh_from_db()
-    assert paid.status == "refunded"
-    assert [e["type"] for e in published()] == [types.PAYMENT_REFUNDED]
+    assert (paid.status, paid.refund_requested) == ("succeeded", False)
+    assert enqueued.calls == []
+    assert published() == []
 
 
 def test_payments_cannot_be_edited_by_hand(admin_client):
