@@ -38,10 +38,14 @@ class NotificationAdmin(SystemRowsAdmin):
 
     @admin.action(description="Send the selected notifications again")
     def resend(self, request, queryset):
-        ids = list(queryset.values_list("id", flat=True))
-        for notification_id in ids:
-            services.notification_resend(notification_id=notification_id)
-        self.message_user(request, f"{len(ids)} notification(s) queued for sending again.", messages.SUCCESS)
+        queued = 0
+        for notification_id, subject in queryset.values_list("id", "subject"):
+            outcome = services.notification_resend(notification_id=notification_id)
+            if outcome == "queued":
+                queued += 1
+            else:
+                self.message_user(request, f"{subject}: not sent again, {outcome}.", messages.WARNING)
+        self.message_user(request, f"{queued} notification(s) queued for sending again.", messages.SUCCESS)
 
 
 @admin.register(Contact)

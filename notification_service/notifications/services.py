@@ -437,18 +437,37 @@ def notification_deliver(*, notification_id: uuid.UUID | str) -> Delivery:
 
 
 @transaction.atomic
-def notification_resend(*, notification_id: uuid.UUID | str) -> Notification:
-    """Send again (staff action): back to pending with a fresh retry budget."""
+def notification_resend(*, notification_id: uuid.UUID | str) -> str:
+    """Send a failed or sent notification again (staff action): back to pending with a fresh
+    retry budget, addressed and rendered for the user's contact as it is now.
+
+    Returns what was done, for the admin to say: ``"queued"``, or why not. A pending one is on
+    its way (one being sent holds its row, and resetting it after would send it twice); a ticket
+    or reminder of a booking cancelled since, or a reminder of a show that has begun, would tell
+    the customer something no longer true.
+    """
     notification = Notification.objects.select_for_update().get(id=notification_id)
+    if notification.status == Status.PENDING:
+        return "already on its way"
+    if notification.kind in (Kind.BOOKING_CONFIRMED, Kind.SHOWTIME_REMINDER) and notification.booking_id:
+        ticket = Ticket.objects.filter(booking_id=notification.booking_id).first()
+        if ticket is not None and ticket.cancelled_at is not None:
+            return "its booking was cancelled since"
+        begun = ticket is not None and ticket.starts_at is not None and ticket.starts_at <= timezone.now()
+        if notification.kind == Kind.SHOWTIME_REMINDER and begun:
+            return "the show has begun"
+    contact = Contact.objects.filter(user_id=notification.user_id).first()
+    if contact is not None:
+        _render_into(notification, contact)  # an address the user has corrected since
     notification.status = Status.PENDING
     notification.attempts = 0
     notification.last_error = ""
     notification.next_attempt_at = None
     notification.sent_at = None
-    notification.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "sent_at", "updated_at"])
+    notification.save()
     if notification.recipient:
         notification_enqueue(notification_id=notification.id)
-    return notification
+    return "queued"
 
 
 def notifications_enqueue_stale(*, now: dt.datetime | None = None, limit: int = 500) -> int:

@@ -205,6 +205,59 @@ def test_admin_resend_sends_a_failed_notification_again(run_on_commit, smtp, adm
     assert published() == []
 
 
+def test_admin_resend_goes_to_the_address_the_user_has_now(run_on_commit, smtp, admin_client):
+    # given a notification that failed for good at an address the user has corrected since
+    contact = ContactFactory(email="fixed@example.com", full_name="Ada")
+    notification = NotificationFactory(user_id=contact.user_id, recipient="typo@exmaple.com", status="failed")
+
+    # when staff resend it
+    run_on_commit(
+        admin_client.post,
+        reverse("admin:notifications_notification_changelist"),
+        {"action": "resend", "_selected_action": [str(notification.id)]},
+    )
+
+    # then it is rendered for the contact as it is and sent there
+    notification.refresh_from_db()
+    assert (notification.status, notification.recipient) == ("sent", "fixed@example.com")
+    assert [message.to for message in mail.outbox] == [["fixed@example.com"]]
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "ticket", "outcome"),
+    [
+        ("welcome", "pending", None, "already on its way"),
+        ("booking_confirmed", "sent", {"cancelled_at": timezone.now()}, "its booking was cancelled since"),
+        ("showtime_reminder", "sent", {"starts_at": timezone.now() - dt.timedelta(minutes=5)}, "the show has begun"),
+    ],
+    ids=["pending", "ticket-of-a-cancelled-booking", "reminder-after-the-start"],
+)
+def test_admin_resend_leaves_what_would_be_sent_twice_or_say_something_untrue(
+    run_on_commit, smtp, admin_client, kind, status, ticket, outcome
+):
+    # given a notification that is on its way, or no longer true
+    from .factories import TicketFactory
+
+    booking_id = uuid.uuid4()
+    if ticket is not None:
+        TicketFactory(booking_id=booking_id, **ticket)
+    notification = NotificationFactory(kind=kind, status=status, booking_id=booking_id, attempts=1)
+
+    # when staff resend it
+    response = run_on_commit(
+        admin_client.post,
+        reverse("admin:notifications_notification_changelist"),
+        {"action": "resend", "_selected_action": [str(notification.id)]},
+        follow=True,
+    )
+
+    # then it is left as it was, and the admin says why
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (status, 1)
+    assert mail.outbox == []
+    assert f"{notification.subject}: not sent again, {outcome}." in [str(m) for m in response.context["messages"]]
+
+
 def test_send_task_does_nothing_for_a_sent_notification(smtp):
     notification = NotificationFactory(status="sent", attempts=1, sent_at=timezone.now())
 
