@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
-from .models import User, validate_local_part_length
+from .models import User, validate_publishable_email
 
 
 class RegisterInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254, validators=[validate_local_part_length])
+    email = serializers.EmailField(max_length=254, validators=[validate_publishable_email])
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
@@ -23,7 +23,7 @@ class ProfileSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "full_name", "is_staff", "date_joined"]
         read_only_fields = ["id", "is_staff", "date_joined"]
         # Uniqueness is checked case-insensitively by the service, not by a validator here.
-        extra_kwargs = {"email": {"validators": [validate_local_part_length]}, "full_name": {"max_length": 200}}
+        extra_kwargs = {"email": {"validators": [validate_publishable_email]}, "full_name": {"max_length": 200}}
 
 
 class TokenObtainInputSerializer(serializers.Serializer):

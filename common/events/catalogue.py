@@ -42,8 +42,8 @@ class EventType:
     schema: dict[str, Any]
 
 
-# idn-email: an address may have a domain (or a mailbox) in any script, as Django's check allows;
-# "email" refused bob@müller.de, and the auth service answered its registration with a 500.
+# idn-email: a domain may be in another script (bob@müller.de), which "email" refused while
+# Django's check accepted it. The auth service refuses with a 400 what this still refuses.
 USER = {"user_id": UUID, "email": {"type": "string", "format": "idn-email", "maxLength": 254}, "full_name": TEXT}
 
 SHOWTIME_SNAPSHOT = _object(
