@@ -16,7 +16,7 @@ class MovieForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         duration = cleaned.get("duration_minutes")
-        if self.instance.pk and duration and "duration_minutes" in self.changed_data:
+        if not self.instance._state.adding and duration and "duration_minutes" in self.changed_data:
             try:
                 require_duration_fits(movie=self.instance, duration_minutes=duration)
             except ValidationError as error:

@@ -91,12 +91,12 @@ class ShowtimeAdmin(admin.ModelAdmin):
         cinema = showtime.screen.cinema
         return f"{showtime.starts_at.astimezone(cinema.tzinfo):%a %d %b %H:%M} ({cinema.timezone})"
 
-    def get_readonly_fields(self, request, obj=None):
-        # A cancelled or started showtime can no longer change (the service refuses it), so its
-        # page shows it without a form to edit.
+    def has_change_permission(self, request, obj=None):
+        # A cancelled or started showtime can no longer change (the service refuses it): its page
+        # is view-only, and a Save from a page opened before is refused, not silently dropped.
         if obj is not None and (not obj.is_scheduled or obj.starts_at <= timezone.now()):
-            return [*self.readonly_fields, *services.UPDATABLE_FIELDS]
-        return self.readonly_fields
+            return False
+        return super().has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in services.UPDATABLE_FIELDS if name in form.cleaned_data}

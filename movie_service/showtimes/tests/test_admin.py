@@ -202,8 +202,8 @@ def test_saving_a_showtime_that_can_no_longer_change_changes_nothing_and_is_no_5
         change_form(showtime, prices=json.dumps({"standard": "99.00"})),
     )
 
-    # then the admin goes back to the list, and nothing changed or was published
-    assert response.status_code == 302
+    # then it is refused, not reported as saved, and nothing changed or was published
+    assert response.status_code == 403
     showtime.refresh_from_db()
     assert (showtime.prices, showtime.version) == ({"standard": "10.00"}, 1)
     assert published() == []
