@@ -7,11 +7,20 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: up test venv lint check provision clean bench
 
+# A .venv whose interpreter is gone or older than 3.11 (an earlier clone, a moved Python) is
+# removed before anything else, on every run: its stamp may still be newer than the requirements,
+# and installing into it, or running it, would fail every time.
+ifneq ($(wildcard $(VENV)),)
+ifneq ($(shell $(BIN)/python -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null),True)
+$(info removing $(VENV): its Python no longer runs or is older than 3.11)
+$(shell rm -rf $(VENV))
+endif
+endif
+
 $(STAMP): requirements/base.txt requirements/test.txt $(wildcard requirements/*.txt)
-	@# A .venv whose interpreter is gone or older than 3.11 (an earlier clone, a moved Python) is
-	@# made again: installing into it would fail on every run, or half-work.
-	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || \
-		{ rm -rf $(VENV); $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV); }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "$(VENV) runs Python older than 3.11: set PYTHON=<a 3.11 interpreter>" >&2; rm -rf $(VENV); exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements/test.txt
 	@touch $(STAMP)

@@ -25,9 +25,14 @@ def clone_with_a_broken_venv(tmp_path):
     return tmp_path
 
 
-def test_make_replaces_a_venv_whose_python_no_longer_runs(clone_with_a_broken_venv):
+@pytest.mark.parametrize("stamped", [False, True], ids=["half-installed", "installed-and-up-to-date"])
+def test_make_replaces_a_venv_whose_python_no_longer_runs(clone_with_a_broken_venv, stamped):
+    # given a .venv that cannot run, its install stamp newer than the requirements or missing
     make = require_tool("make")
+    if stamped:
+        (clone_with_a_broken_venv / ".venv" / ".installed").touch()
 
+    # when make sets up
     result = subprocess.run(
         [make, "venv", f"PYTHON={sys.executable}"],
         cwd=clone_with_a_broken_venv,
@@ -37,6 +42,7 @@ def test_make_replaces_a_venv_whose_python_no_longer_runs(clone_with_a_broken_ve
         check=False,
     )
 
+    # then the .venv is made again, on a Python that runs, and installed
     assert result.returncode == 0, result.stdout + result.stderr
     python = clone_with_a_broken_venv / ".venv" / "bin" / "python"
     version = subprocess.run(
