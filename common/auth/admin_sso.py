@@ -39,8 +39,10 @@ def client_forwarded_for(request) -> str:
     the gateway appended). Called from here without it, every sign-in to this admin was counted
     against this pod's address, so 20 failures by anyone locked all staff out of it for the
     window. The chain is passed on as the gateway made it, so the auth service picks the same
-    entry it would pick had the client come to it through the gateway; without a gateway, the
-    client is this request's peer.
+    entry it would pick had the client come to it through the gateway. A request with no chain
+    (no gateway in front) is counted under its peer's address. A client that reaches this
+    service without the gateway can send a chain of its own, as it could to the auth service
+    itself on such a deployment: keep the services behind the gateway.
     """
     if request is None:
         return ""
