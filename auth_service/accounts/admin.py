@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 
 from . import services
 from .admin_login import LimitedAdminAuthenticationForm
@@ -21,16 +22,19 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
-class PasswordResetForm(AdminPasswordChangeForm):
+class SessionEndingPasswordForm(AdminPasswordChangeForm):
     """A password set by staff ends the user's sessions, as deactivating does.
 
     Staff reset a password when an account is feared compromised; Django's view saves this form
-    and never calls ``save_model``, so a stolen refresh token kept rotating for ever.
+    and never calls ``save_model``, so a stolen refresh token kept rotating for ever. One
+    transaction: a new password whose old sessions survive would be worse than neither.
     """
 
     def save(self, commit=True):
-        user = super().save(commit=commit)
-        if commit:
+        if not commit:
+            return super().save(commit=False)
+        with transaction.atomic():
+            user = super().save(commit=True)
             services.user_refresh_tokens_revoke(user=user)
         return user
 
@@ -39,7 +43,7 @@ class PasswordResetForm(AdminPasswordChangeForm):
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
-    change_password_form = PasswordResetForm
+    change_password_form = SessionEndingPasswordForm
     list_display = ("email", "full_name", "is_staff", "is_active", "date_joined")
     list_filter = ("is_staff", "is_active", "is_superuser", "date_joined")
     search_fields = ("email", "full_name", "id")

@@ -145,6 +145,29 @@ def test_a_password_set_in_the_admin_ends_the_users_sessions(admin_client, usabl
     assert refresh_status(other_token) == 200
 
 
+def test_a_password_whose_sessions_cannot_be_ended_is_not_set_either(admin_client, monkeypatch):
+    # given the database failing as the sessions are ended
+    from django.db import DatabaseError
+
+    user = UserFactory()
+
+    def fail(**kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(services, "user_refresh_tokens_revoke", fail)
+
+    # when staff set a new password
+    with pytest.raises(DatabaseError):
+        admin_client.post(
+            f"{ADMIN}{user.id}/password/",
+            {"usable_password": "true", "password1": "N3w-Secret-Phrase!", "password2": "N3w-Secret-Phrase!"},
+        )
+
+    # then the old password still stands: a new one with the old sessions alive is not kept
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
 def test_admin_creates_a_user_and_publishes_registered(admin_client):
     response = admin_client.post(
         f"{ADMIN}add/",
