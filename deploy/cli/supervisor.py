@@ -30,8 +30,10 @@ STOP_TIMEOUT = 30.0
 
 
 class Supervisor:
-    def __init__(self, *, width: int = 20, stream=sys.stdout):
+    def __init__(self, *, width: int = 20, stream=sys.stdout, inherited_fds: tuple[int, ...] = ()):
+        """``inherited_fds``: descriptors every process keeps open (``up``'s lock on ``VAR_DIR``)."""
         self.processes: list[Process] = []
+        self.inherited_fds = inherited_fds
         self.width = width
         self.stream = stream
         self._lock = threading.Lock()
@@ -59,6 +61,7 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             process_group=0,
+            pass_fds=self.inherited_fds,
             text=True,
             bufsize=1,
         )

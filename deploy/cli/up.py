@@ -76,7 +76,9 @@ def claim_var_dir():
 
     Two copies in one ``VAR_DIR`` (a second one with ``--port-offset``) would share its SQLite
     databases, file broker and run files: the second wiped the first's metrics files and took
-    its control sockets and gateway pid file. The lock goes with its process, however it ends.
+    its control sockets and gateway pid file. Every process ``up`` starts inherits the lock, so
+    it is free only once the last of them has gone: servers left running by an ``up`` killed
+    with SIGKILL still hold it.
     """
     run_dir = var_dir() / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -102,17 +104,17 @@ def run(args) -> int:
     claim = claim_var_dir()
     if claim is None:
         print(
-            f"manage_all.py up: another `up` runs in {var_dir()}; a second copy needs a VAR_DIR of its own "
-            "(VAR_DIR=/tmp/second ./manage_all.py up --port-offset 100)",
+            f"manage_all.py up: another `up`, or processes one left running, use {var_dir()}; a second copy "
+            "needs a VAR_DIR of its own (VAR_DIR=/tmp/second ./manage_all.py up --port-offset 100)",
             file=sys.stderr,
             flush=True,
         )
         return 2
     with claim:
-        return _run_claimed(args, services)
+        return _run_claimed(args, services, claim.fileno())
 
 
-def _run_claimed(args, services) -> int:
+def _run_claimed(args, services, lock_fd: int) -> int:
     if args.gateway and (problem := _gateway_missing()):
         print(f"manage_all.py up --gateway: {problem}", file=sys.stderr, flush=True)
         return 2
@@ -120,7 +122,7 @@ def _run_claimed(args, services) -> int:
         migrate(services, args.settings)
     if not args.no_seed:
         seed_if_empty(services, args.settings)
-    supervisor = Supervisor()
+    supervisor = Supervisor(inherited_fds=(lock_fd,))
     stopping = False
 
     def request_stop(signum, frame):

@@ -1,5 +1,6 @@
 """``manage_all.py up`` on the embedded default, in a temporary copy of the repository."""
 
+import contextlib
 import json
 import os
 import re
@@ -198,6 +199,60 @@ def test_a_closed_terminal_stops_everything_up_started(tmp_path, signum):
     assert not answers(movie.port + offset)
 
 
+def processes_with_var_dir(var_dir: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if f"VAR_DIR={var_dir}".encode() in environ:
+                found.append(int(entry.name))
+    return found
+
+
+def var_dir_is_locked(var_dir: Path) -> bool:
+    import fcntl
+
+    with (var_dir / "run" / "up.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        return False
+
+
+def test_servers_left_by_an_up_killed_with_sigkill_still_hold_its_var_dir(tmp_path):
+    # given one service's web server up, and its `up` killed with SIGKILL (no chance to stop it)
+    offset = 330
+    log_path = tmp_path / "up.log"
+    up = start_up(["--only", "movie", "--no-workers", "--no-seed", "--port-offset", str(offset)], tmp_path, log_path)
+    try:
+        deadline = time.monotonic() + READY_WITHIN
+        while up.poll() is None and time.monotonic() < deadline and "The system is up" not in log_path.read_text():
+            time.sleep(0.5)
+        assert "The system is up" in log_path.read_text(), log_path.read_text()[-4000:]
+        up.kill()
+        up.wait(timeout=10)
+
+        # then the servers it left behind keep VAR_DIR locked against a second `up` there
+        assert answers(SERVICES["movie"].port + offset)
+        assert var_dir_is_locked(tmp_path)
+    finally:
+        if up.poll() is None:
+            up.kill()
+        for pid in processes_with_var_dir(tmp_path):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    # and once the last of them is gone, it is free
+    deadline = time.monotonic() + 10
+    while var_dir_is_locked(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not var_dir_is_locked(tmp_path)
+
+
 def test_up_refuses_ports_something_already_listens_on(tmp_path):
     import socket
 
@@ -235,7 +290,7 @@ def test_a_second_up_in_the_same_var_dir_is_refused_whatever_its_ports(tmp_path)
     # then it refuses before migrating or starting anything, and says what to do instead
     output = log_path.read_text()
     assert code == 2, output
-    assert f"another `up` runs in {tmp_path}; a second copy needs a VAR_DIR of its own" in output
+    assert f"another `up`, or processes one left running, use {tmp_path}; a second copy needs a VAR_DIR" in output
     assert "migrating" not in output
     assert not answers(SERVICES["movie"].port + 320)
 
