@@ -84,11 +84,11 @@ class RetryTimers:
     def __init__(self) -> None:
         self._timers: set[threading.Timer] = set()
         self._running = 0
-        self._lock = threading.Condition()
         self._stopped = False
+        self._changed = threading.Condition()  # guards the three above; notified as retries end
 
     def call_later(self, delay: float, action: Callable[[], None]) -> None:
-        with self._lock:
+        with self._changed:
             if self._stopped:
                 return  # still unacked: the broker delivers it again to the next worker
             timer = threading.Timer(delay, lambda: self._run(action, timer))
@@ -98,7 +98,7 @@ class RetryTimers:
         timer.start()
 
     def _run(self, action: Callable[[], None], timer: threading.Timer) -> None:
-        with self._lock:
+        with self._changed:
             self._timers.discard(timer)
             if self._stopped:
                 return
@@ -108,9 +108,9 @@ class RetryTimers:
         except Exception:  # the action settles its own outcome; this is a bug, logged
             logger.exception("an event's retry failed; it is redelivered")
         finally:
-            with self._lock:
+            with self._changed:
                 self._running -= 1
-                self._lock.notify_all()
+                self._changed.notify_all()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Cancel what has not run, and wait for what is running to queue its ack.
@@ -119,13 +119,13 @@ class RetryTimers:
         republished its copy or is about to; were the connection closed before its ack was
         settled, the broker would deliver the original again beside the copy.
         """
-        with self._lock:
+        with self._changed:
             self._stopped = True
             timers, self._timers = self._timers, set()
         for timer in timers:
             timer.cancel()
-        with self._lock:
-            if not self._lock.wait_for(lambda: self._running == 0, timeout):
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._running == 0, timeout):
                 logger.warning(
                     "%s event retries still running after %ss; they are delivered again", self._running, timeout
                 )

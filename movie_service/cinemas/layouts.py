@@ -29,7 +29,7 @@ class SeatCategory:
 
 # Every showtime event carries the whole seat list, and an event's data is capped at 16 KiB
 # (common.events.catalogue.MAX_DATA_BYTES): 150 seats keep a snapshot under it whatever the
-# names (test_the_largest_showtime_a_screen_allows_is_published).
+# names (test_the_largest_showtime_a_screen_allows_is_published_whatever_the_script_of_its_names).
 MAX_SEATS = 150
 MAX_ROWS = 30
 MAX_PLACES_PER_ROW = 40
