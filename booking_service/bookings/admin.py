@@ -53,7 +53,7 @@ class BookingAdmin(SystemRowsAdmin):
         cancelled = 0
         for booking_id, user_id, reference in queryset.values_list("id", "user_id", "reference"):
             try:
-                services.booking_cancel(booking_id=booking_id, user_id=user_id)
+                services.booking_cancel(booking_id=booking_id, user_id=user_id, staff=request.user.get_username())
                 cancelled += 1
             except APIException as exc:
                 self.message_user(request, f"{reference}: {exc.detail}", level=messages.WARNING)

@@ -384,13 +384,24 @@ def _release_expired_holds(*, showtime_id: uuid.UUID, labels: list[str], user_id
 
 
 @transaction.atomic
-def booking_cancel(*, booking_id: uuid.UUID, user_id: uuid.UUID) -> Booking:
+def booking_cancel(*, booking_id: uuid.UUID, user_id: uuid.UUID, staff: str = "") -> Booking:
+    """The user's cancel, or (``staff``: who) one made for them in the admin.
+
+    The event's reason is ``user_cancelled`` either way (the contract has no other); the timeline
+    says who it was, so that support can tell a customer's cancel from their own.
+    """
     booking = Booking.objects.select_for_update().filter(pk=booking_id, user_id=user_id).first()
     if booking is None:
         raise exceptions.NotFound("Booking not found.")
     if not booking.is_live:
         raise Conflict(f"This booking is already {booking.status}.")
-    _end(booking, to_status=Booking.Status.CANCELLED, reason="user_cancelled", cause="user_cancelled")
+    _end(
+        booking,
+        to_status=Booking.Status.CANCELLED,
+        reason="user_cancelled",
+        cause="staff_cancelled" if staff else "user_cancelled",
+        note=f"by {staff}"[:500] if staff else "",
+    )
     return booking
 
 

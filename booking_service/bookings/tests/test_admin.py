@@ -78,6 +78,11 @@ def test_the_cancel_action_goes_through_the_service(staff):
     booking.refresh_from_db()
     assert (booking.status, booking.cancel_reason) == ("cancelled", "user_cancelled")
     assert [event["data"]["booking_id"] for event in published(types.BOOKING_CANCELLED)] == [str(booking.id)]
+    # the contract's reason, but the timeline tells support who cancelled it
+    assert list(booking.timeline.order_by("at", "id").values_list("cause", "note"))[-1] == (
+        "staff_cancelled",
+        "by admin",
+    )
 
 
 @pytest.mark.parametrize("model", ["booking", "showtimereplica"])
