@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from common.admin import SystemRowsAdmin
+
 from .models import InboxEvent, OutboxEvent
 from .services import outbox_replay
 
@@ -48,18 +50,9 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboxEvent)
-class InboxEventAdmin(admin.ModelAdmin):
+class InboxEventAdmin(SystemRowsAdmin):
     list_display = ("id", "type", "correlation_id", "received_at")
     list_filter = ("type",)
     search_fields = ("id", "correlation_id")
     ordering = ("-received_at",)
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -165,6 +165,13 @@ def start_up(args: list[str], var_dir: Path, log_path: Path) -> subprocess.Popen
         )
 
 
+def wait_until_up(up: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + READY_WITHIN
+    while up.poll() is None and time.monotonic() < deadline and "The system is up" not in log_path.read_text():
+        time.sleep(0.5)
+    assert "The system is up" in log_path.read_text(), log_path.read_text()[-4000:]
+
+
 def answers(port: int) -> bool:
     import socket
 
@@ -181,10 +188,7 @@ def test_a_closed_terminal_stops_everything_up_started(tmp_path, signum):
     log_path = tmp_path / "up.log"
     up = start_up(["--only", "movie", "--no-workers", "--no-seed", "--port-offset", str(offset)], tmp_path, log_path)
     try:
-        deadline = time.monotonic() + READY_WITHIN
-        while up.poll() is None and time.monotonic() < deadline and "The system is up" not in log_path.read_text():
-            time.sleep(0.5)
-        assert "The system is up" in log_path.read_text(), log_path.read_text()[-4000:]
+        wait_until_up(up, log_path)
 
         # when its terminal goes away (or Ctrl-\ is pressed)
         up.send_signal(signum)
@@ -229,10 +233,7 @@ def test_servers_left_by_an_up_killed_with_sigkill_still_hold_its_var_dir(tmp_pa
     log_path = tmp_path / "up.log"
     up = start_up(["--only", "movie", "--no-workers", "--no-seed", "--port-offset", str(offset)], tmp_path, log_path)
     try:
-        deadline = time.monotonic() + READY_WITHIN
-        while up.poll() is None and time.monotonic() < deadline and "The system is up" not in log_path.read_text():
-            time.sleep(0.5)
-        assert "The system is up" in log_path.read_text(), log_path.read_text()[-4000:]
+        wait_until_up(up, log_path)
         up.kill()
         up.wait(timeout=10)
 
